@@ -1,1 +1,8 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using MovieRecs.Cli.Commands;
+
+// movierecs: import MovieLens into storage, generate synthetic data, train and evaluate offline.
+var root = new RootCommand("MovieRecs command-line tool");
+root.Subcommands.Add(ImportCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

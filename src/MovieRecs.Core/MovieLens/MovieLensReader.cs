@@ -102,6 +102,11 @@ public static class MovieLensReader
             : RatingsFile.Read(files.RatingsPath, issues);
     }
 
+    /// <summary>The ratings of a MovieLens directory with their line numbers.</summary>
+    public static IEnumerable<(RatingRow Row, int Line)> ReadRatingsWithLines(MovieLensFiles files, ICollection<ParseIssue> issues) =>
+        files.RatingsPath is null ? []
+        : RatingsFile.ReadWithLines(files.RatingsPath, issues, files.Layout == MovieLensLayout.Ml100k ? RatingsFileFormat.Whitespace : null);
+
     /// <summary>
     /// Streams movies.csv (movieId,title,genres; UTF-8; header skipped). Titles are kept as written; the year
     /// comes from the title; "(no genres listed)" gives no genres. A repeated id is reported and skipped.

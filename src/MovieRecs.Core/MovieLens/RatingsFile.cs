@@ -47,6 +47,24 @@ public static class RatingsFile
         }
     }
 
+    /// <summary>Streams ratings with their 1-based line numbers, for reports about rows that parse but are rejected later.</summary>
+    public static IEnumerable<(RatingRow Row, int Line)> ReadWithLines(string path, ICollection<ParseIssue> issues, RatingsFileFormat? format = null)
+    {
+        MovieLensReader.RequireFile(path, issues);
+        return Iterate(path, issues, format);
+
+        static IEnumerable<(RatingRow, int)> Iterate(string path, ICollection<ParseIssue> issues, RatingsFileFormat? format)
+        {
+            using var parser = new RatingsParser(path, issues, format);
+            var batch = new RatingRow[4096];
+            var lines = new int[batch.Length];
+            int n;
+            while ((n = parser.ReadBatch(batch, lines)) > 0)
+                for (var i = 0; i < n; i++)
+                    yield return (batch[i], lines[i]);
+        }
+    }
+
     /// <summary>Reads every rating of <paramref name="path"/> into a list (faster than enumerating <see cref="Read(string, ICollection{ParseIssue})"/>).</summary>
     public static List<RatingRow> ReadAll(string path, ICollection<ParseIssue> issues, RatingsFileFormat? format = null)
     {
@@ -99,14 +117,18 @@ internal sealed class RatingsParser : IDisposable
     public void Dispose() => _stream.Dispose();
 
     /// <summary>Parses lines until <paramref name="rows"/> is full or the file ends; returns the rows filled.</summary>
-    public int ReadBatch(Span<RatingRow> rows)
+    public int ReadBatch(Span<RatingRow> rows, Span<int> lineNumbers = default)
     {
         var n = 0;
         while (n < rows.Length && NextLine(out var line))
         {
             _line++;
             if (TryParse(line, out rows[n]))
+            {
+                if (!lineNumbers.IsEmpty)
+                    lineNumbers[n] = _line;
                 n++;
+            }
         }
         return n;
     }

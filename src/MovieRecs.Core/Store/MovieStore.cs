@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using MovieRecs.Core.Catalog;
+using MovieRecs.Storage.Tables;
+
+namespace MovieRecs.Core.Store;
+
+/// <summary>
+/// The app's tables and how its data is laid out in them. Table Storage has no joins, aggregates or
+/// sort, so the layout follows the queries:
+/// <list type="bullet">
+/// <item><c>movies</c>: the catalog, one partition ("movie"), RowKey = zero-padded id; read whole into memory.</item>
+/// <item><c>ratings</c>: partitioned by movie; RowKey "u{user}" per rating plus one "stats" row holding the
+///   movie's count and sum, so a rating and its aggregate change in one entity-group transaction.</item>
+/// <item><c>userratings</c>: the same ratings partitioned by user: one partition read gives a user's ratings.</item>
+/// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey = padded id.</item>
+/// <item><c>meta</c>: small state rows: the catalog version instances poll, id allocation.</item>
+/// </list>
+/// </summary>
+public sealed class MovieStore
+{
+    public const string MoviesTable = "movies";
+    public const string RatingsTable = "ratings";
+    public const string UserRatingsTable = "userratings";
+    public const string UsersTable = "users";
+    public const string MetaTable = "meta";
+    public static readonly string[] AllTables = [MoviesTable, RatingsTable, UserRatingsTable, UsersTable, MetaTable];
+
+    public const string MoviePartition = "movie";
+    public const string StatsRowKey = "stats";
+
+    readonly TableServiceClient _service;
+
+    public MovieStore(string connectionString, TableClientOptions? options = null)
+    {
+        _service = new TableServiceClient(connectionString, options ?? new TableClientOptions());
+        Movies = _service.GetTableClient(MoviesTable);
+        Ratings = _service.GetTableClient(RatingsTable);
+        UserRatings = _service.GetTableClient(UserRatingsTable);
+        Users = _service.GetTableClient(UsersTable);
+        Meta = _service.GetTableClient(MetaTable);
+    }
+
+    public TableClient Movies { get; }
+    public TableClient Ratings { get; }
+    public TableClient UserRatings { get; }
+    public TableClient Users { get; }
+    public TableClient Meta { get; }
+
+    public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var table in AllTables)
+            await _service.CreateTableIfNotExistsAsync(table, cancellationToken);
+    }
+
+    /// <summary>Drops every table and creates them empty again (import --replace, or replacing the demo data).</summary>
+    public async Task DeleteAllDataAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var table in AllTables)
+        {
+            try { await _service.DeleteTableAsync(table, cancellationToken); }
+            catch (RequestFailedException e) when (e.Status == 404) { }
+        }
+        // Azure keeps a deleted table's name reserved for a while (409 TableBeingDeleted); Azurite does not.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await CreateIfNotExistsAsync(cancellationToken);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 409 && attempt < 60)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+
+    public static string MovieRowKey(int movieId) => movieId.ToString("D10", CultureInfo.InvariantCulture);
+    public static string UserRowKey(int userId) => "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
+    public static string MovieKey(int movieId) => movieId.ToString(CultureInfo.InvariantCulture);
+    public static string UserKey(int userId) => userId.ToString(CultureInfo.InvariantCulture);
+    public static string UserPartition(int userId) => (userId / 1000).ToString("D6", CultureInfo.InvariantCulture);
+
+    // ---- catalog state ----
+
+    public async Task<CatalogState?> GetCatalogStateAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await Meta.GetEntityIfExistsAsync("catalog", "state", cancellationToken: cancellationToken);
+        if (!response.HasValue)
+            return null;
+        var e = response.Value!;
+        return new CatalogState(
+            e.GetInt64("Version") ?? 0,
+            e.GetString("Source") ?? "",
+            e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+            e.GetInt32("MovieCount") ?? 0,
+            e.GetInt64("RatingCount") ?? 0);
+    }
+
+    public Task SetCatalogStateAsync(CatalogState state, CancellationToken cancellationToken = default) =>
+        Meta.UpsertEntityAsync(new TableEntity("catalog", "state")
+        {
+            ["Version"] = state.Version,
+            ["Source"] = state.Source,
+            ["UpdatedAt"] = state.UpdatedAt,
+            ["MovieCount"] = state.MovieCount,
+            ["RatingCount"] = state.RatingCount,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    // ---- movies ----
+
+    public static TableEntity ToEntity(Movie movie)
+    {
+        var entity = new TableEntity(MoviePartition, MovieRowKey(movie.Id))
+        {
+            ["Title"] = movie.Title,
+            ["Genres"] = string.Join('|', movie.Genres),
+        };
+        if (movie.Year is { } year) entity["Year"] = year;
+        if (movie.ImdbId is { } imdb) entity["ImdbId"] = imdb;
+        if (movie.TmdbId is { } tmdb) entity["TmdbId"] = tmdb;
+        if (movie.PosterUrl is { } poster) entity["PosterUrl"] = poster;
+        if (movie.Tags.Count > 0) entity["Tags"] = JsonSerializer.Serialize(movie.Tags);
+        return entity;
+    }
+
+    public static Movie ToMovie(TableEntity entity)
+    {
+        var genres = entity.GetString("Genres");
+        var tags = entity.GetString("Tags");
+        return new Movie(
+            int.Parse(entity.RowKey, CultureInfo.InvariantCulture),
+            entity.GetString("Title") ?? "",
+            entity.GetInt32("Year"),
+            string.IsNullOrEmpty(genres) ? [] : genres.Split('|'),
+            entity.GetString("ImdbId"),
+            entity.GetInt32("TmdbId"),
+            string.IsNullOrEmpty(tags) ? [] : JsonSerializer.Deserialize<string[]>(tags) ?? [],
+            entity.GetString("PosterUrl"));
+    }
+
+    public async Task<List<Movie>> LoadMoviesAsync(CancellationToken cancellationToken = default)
+    {
+        var movies = new List<Movie>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MoviePartition}");
+        await foreach (var entity in Movies.QueryAsync(filter, cancellationToken: cancellationToken))
+            movies.Add(ToMovie(entity));
+        return movies;
+    }
+
+    // ---- per-movie aggregates ----
+
+    public static TableEntity ToStatsEntity(int movieId, MovieStats stats) => new(MovieKey(movieId), StatsRowKey)
+    {
+        ["Count"] = stats.Count,
+        ["SumHalves"] = stats.SumHalves,
+        ["WatchCount"] = stats.WatchCount,
+    };
+
+    public static MovieStats ToStats(TableEntity entity) =>
+        new(entity.GetInt32("Count") ?? 0, entity.GetInt64("SumHalves") ?? 0, entity.GetInt32("WatchCount") ?? 0);
+
+    /// <summary>One movie's aggregate row by direct key read (exact, fresh).</summary>
+    public async Task<MovieStats> GetStatsAsync(int movieId, CancellationToken cancellationToken = default)
+    {
+        var response = await Ratings.GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey, cancellationToken: cancellationToken);
+        return response.HasValue ? ToStats(response.Value!) : MovieStats.Empty;
+    }
+
+    /// <summary>Every movie's aggregate row (used when the catalog is (re)loaded).</summary>
+    public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var all = new Dictionary<int, MovieStats>();
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {StatsRowKey}");
+        await foreach (var entity in Ratings.QueryAsync(filter, cancellationToken: cancellationToken))
+            all[int.Parse(entity.PartitionKey, CultureInfo.InvariantCulture)] = ToStats(entity);
+        return all;
+    }
+}
+
+/// <summary>What the stored catalog is: instances reload when Version changes. Source "demo" marks the placeholder data.</summary>
+public sealed record CatalogState(long Version, string Source, DateTimeOffset UpdatedAt, int MovieCount, long RatingCount)
+{
+    public const string DemoSource = "demo";
+    public bool IsDemo => Source == DemoSource;
+}

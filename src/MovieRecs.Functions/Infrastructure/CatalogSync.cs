@@ -1,0 +1,59 @@
+using MovieRecs.Core.Catalog;
+using MovieRecs.Core.Store;
+
+namespace MovieRecs.Functions.Infrastructure;
+
+/// <summary>
+/// Brings storage up (tables, demo data on first start) and keeps the in-memory catalog in step with
+/// it: polls the catalog version row (one point read) and reloads movies and aggregates when an
+/// import has changed it. Storage being down only delays this; the loop retries by itself.
+/// </summary>
+public sealed class CatalogSync(MovieStore store, CatalogCache cache, IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(configuration.GetValue("MovieRecs:CatalogRefreshSeconds", 2.0));
+        var prepared = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!prepared)
+                {
+                    await store.CreateIfNotExistsAsync(stoppingToken);
+                    if (configuration.GetValue("MovieRecs:SeedDemoData", true)
+                        && await DemoSeeder.SeedIfEmptyAsync(store, time.GetUtcNow(), stoppingToken))
+                        logger.LogInformation("Seeded the demo catalog and ratings.");
+                    prepared = true;
+                }
+                await RefreshAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Catalog sync failed ({Message}); retrying.", e.Message);
+            }
+            await Task.Delay(interval, time, stoppingToken).ContinueWith(_ => { });
+        }
+    }
+
+    /// <summary>Reloads when the stored version differs from the one in memory.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        var state = await store.GetCatalogStateAsync(cancellationToken);
+        var version = state?.Version ?? 0;
+        if (cache.Current is not null && cache.Version == version)
+            return;
+        var movies = await store.LoadMoviesAsync(cancellationToken);
+        var stats = await store.LoadAllStatsAsync(cancellationToken);
+        var catalog = new MovieCatalog(movies);
+        foreach (var (id, s) in stats)
+            if (catalog.Find(id) is not null)
+                catalog.SetStats(id, s);
+        cache.Replace(catalog, version);
+        logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
+    }
+}

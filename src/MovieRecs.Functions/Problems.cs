@@ -1,0 +1,50 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace MovieRecs.Functions;
+
+/// <summary>RFC 9457 problem responses, each naming what was wrong.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult Status(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        Status(StatusCodes.Status404NotFound, "Not found", detail);
+}
+
+/// <summary>
+/// Collects every invalid parameter of a request so one 400 names them all, e.g.
+/// <c>{"errors": {"limit": ["must be an integer from 1 to 100"]}}</c>.
+/// </summary>
+public sealed class ProblemErrors
+{
+    readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message) =>
+        _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+
+    /// <summary>Parses an optional integer query value within [min, max]; records an error otherwise.</summary>
+    public int Int(string field, string? text, int min, int max, int fallback)
+    {
+        if (text is null)
+            return fallback;
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            Add(field, max == int.MaxValue
+                ? $"must be an integer of at least {min} (got '{Truncate(text)}')"
+                : $"must be an integer from {min} to {max} (got '{Truncate(text)}')");
+            return fallback;
+        }
+        return value;
+    }
+
+    public ValidationProblem ToResult() =>
+        TypedResults.ValidationProblem(_errors,
+            detail: string.Join("; ", _errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")),
+            title: "Invalid request");
+
+    static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}
