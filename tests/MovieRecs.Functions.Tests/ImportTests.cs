@@ -107,6 +107,37 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(5, (await store.GetStatsAsync(2)).AverageRating);
     }
 
+    [Fact]
+    public async Task Replace_wipes_earlier_imported_data_and_a_plain_import_keeps_it()
+    {
+        var store = new MovieStore(_azurite.ConnectionString);
+        Assert.Equal(0, await ImportCommand.RunAsync(WriteLatestLayout(Small), _azurite.ConnectionString, replace: false, Console().Console, CancellationToken.None));
+        var other = WriteLatestLayout(new()
+        {
+            ["movies.csv"] = "movieId,title,genres\n10,Alien (1979),Horror|Sci-Fi\n",
+            ["ratings.csv"] = "userId,movieId,rating,timestamp\n7,10,4.5,964982703\n",
+        });
+
+        // Real data is never replaced implicitly: a second data set is merged in.
+        Assert.Equal(0, await ImportCommand.RunAsync(other, _azurite.ConnectionString, replace: false, Console().Console, CancellationToken.None));
+        Assert.Equal([1, 2, 3, 10], (await store.LoadMoviesAsync()).Select(m => m.Id).Order());
+
+        Assert.Equal(0, await ImportCommand.RunAsync(other, _azurite.ConnectionString, replace: true, Console().Console, CancellationToken.None));
+        Assert.Equal([10], (await store.LoadMoviesAsync()).Select(m => m.Id));
+        Assert.Equal(1, await CountAsync(store.UserRatings));
+        Assert.Equal(0, (await store.GetStatsAsync(1)).Count);
+    }
+
+    [Fact]
+    public async Task Seeding_can_be_turned_off()
+    {
+        await using var factory = new MovieRecsFactory(_azurite.ConnectionString, seed: false);
+        var client = await factory.CreateReadyClientAsync();
+        var page = await client.GetFromJsonAsync<JsonElement>("/api/rest/v1/movies");
+        Assert.Equal(0, page.GetProperty("total").GetInt32());
+        Assert.Null(await new MovieStore(_azurite.ConnectionString).GetCatalogStateAsync());
+    }
+
     [MovieLensFact]
     public async Task Import_of_ml_latest_small_matches_the_files()
     {
