@@ -1,0 +1,247 @@
+using MovieRecs.Recommender.Data;
+
+namespace MovieRecs.Recommender.Algorithms;
+
+/// <summary>
+/// The rating predictor: an ensemble of SGD matrix factorisations and an item-kNN on baseline residuals, blended
+/// linearly (weights fitted on a hold-out), clamped to the rating scale; plus the isotonic map from a predicted rating to
+/// the probability of a like.
+/// </summary>
+internal sealed class RatingModel
+{
+    public required float MinRating { get; init; }
+    public required float MaxRating { get; init; }
+    public required MfMember[] Mf { get; init; }
+    public required ItemKnnModel Knn { get; init; }
+    /// <summary>Intercept, MF weight, kNN weight.</summary>
+    public required float[] Blend { get; set; }
+    public required IsotonicCalibration Calibration { get; set; }
+    /// <summary>Ratings per item in the data the model was fitted on (0 = unknown item: fallback).</summary>
+    public required int[] ItemCounts { get; init; }
+    public required int[] UserCounts { get; init; }
+
+    public int Members => Mf.Length;
+    public int Factors => Mf.Length == 0 ? 0 : Mf[0].Factors;
+
+    /// <summary>Fits the MF ensemble and the kNN on the ratings of <paramref name="d"/> that <paramref name="hold"/> does not hold out.</summary>
+    public static RatingModel Fit(RatingData d, Holdout hold, TrainingOptions o, ulong seed, int threads)
+    {
+        double sum = 0;
+        var used = 0;
+        float min = float.MaxValue, max = float.MinValue;
+        var itemCounts = new int[d.Items];
+        var userCounts = new int[d.Users];
+        for (var u = 0; u < d.Users; u++)
+            for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                if (!hold.ByUser[p])
+                {
+                    var v = d.UserValues[p];
+                    sum += v;
+                    used++;
+                    min = MathF.Min(min, v);
+                    max = MathF.Max(max, v);
+                    userCounts[u]++;
+                    itemCounts[d.UserItems[p]]++;
+                }
+        if (used == 0)
+            throw new ArgumentException("no ratings left to fit the rating model on");
+        var mean = (float)(sum / used);
+        var sgd = new SgdSettings
+        {
+            Factors = o.MfFactors, Epochs = o.MfEpochs, LearningRate = o.MfLearningRate, LearningRateDecay = o.MfLearningRateDecay,
+            Regularization = o.MfRegularization, BiasRegularization = o.MfBiasRegularization, InitScale = o.MfInitScale,
+        };
+        var knnSettings = new KnnSettings
+        {
+            Neighbors = o.KnnNeighbors, ListSize = o.KnnListSize, Shrinkage = o.KnnShrinkage,
+            UserBiasRegularization = o.BaselineUserRegularization, ItemBiasRegularization = o.BaselineItemRegularization,
+            MaxUserRatings = o.KnnMaxUserRatings,
+        };
+        MfMember[] mf = [];
+        ItemKnnModel? knn = null;
+        // the MF members take one thread each; the kNN gets the rest (or runs after them on a small machine)
+        var members = Math.Max(0, o.MfEnsembleSize);
+        if (threads > members && members > 0)
+            System.Threading.Tasks.Parallel.Invoke(
+                () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members),
+                () => knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads - members));
+        else
+        {
+            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads) : [];
+            knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads);
+        }
+        return new RatingModel
+        {
+            MinRating = min, MaxRating = max, Mf = mf, Knn = knn!,
+            Blend = [0f, members > 0 ? 0.5f : 0f, members > 0 ? 0.5f : 1f],
+            Calibration = new IsotonicCalibration([0f], [0.5f]),
+            ItemCounts = itemCounts, UserCounts = userCounts,
+        };
+    }
+
+    /// <summary>The baseline μ + b_u + b_i with whatever is known (user index or item index may be −1).</summary>
+    public float Baseline(int user, float userBias, int item)
+    {
+        var r = Knn.Mean;
+        if (user >= 0)
+            r += userBias;
+        if (item >= 0 && ItemCounts[item] > 0)
+            r += Knn.ItemBias[item];
+        return Clamp(r);
+    }
+
+    public float Clamp(float r) => Math.Clamp(r, MinRating, MaxRating);
+
+    /// <summary>The two blend inputs for a user who has ratings and a known item.</summary>
+    public (float Mf, float Knn) Components(int item, ReadOnlySpan<float> mfBias, float[][] mfFactors, float knnBias,
+        ReadOnlySpan<int> userItems, ReadOnlySpan<float> residuals)
+    {
+        float mf = 0;
+        if (Mf.Length > 0)
+        {
+            var k = Factors;
+            for (var m = 0; m < Mf.Length; m++)
+            {
+                var member = Mf[m];
+                mf += Knn.Mean + mfBias[m] + member.ItemBias[item] + Simd.Dot(mfFactors[m], member.ItemFactors.AsSpan(item * k, k));
+            }
+            mf /= Mf.Length;
+        }
+        var knn = Knn.Mean + knnBias + Knn.ItemBias[item] + ItemKnn.Correction(Knn, item, userItems, residuals);
+        return (mf, knn);
+    }
+
+    public float Combine(float mf, float knn) => Clamp(Blend[0] + Blend[1] * mf + Blend[2] * knn);
+
+    /// <summary>The blend inputs of every hold-out row whose user and item have training ratings; the user's other
+    /// held-out ratings are not used (as at request time, only the ratings the model was given count).</summary>
+    public (float[] Mf, float[] Knn, bool[] Known) HoldoutComponents(RatingData d, Holdout hold)
+    {
+        int[] hu = hold.Users, hi = hold.Items;
+        var mfOut = new float[hu.Length];
+        var knnOut = new float[hu.Length];
+        var known = new bool[hu.Length];
+        var maxCount = 1;
+        for (var u = 0; u < d.Users; u++)
+            maxCount = Math.Max(maxCount, d.UserCount(u));
+        var userItems = new int[maxCount];
+        var residuals = new float[maxCount];
+        var k = Factors;
+        var mfBias = new float[Mf.Length];
+        var factors = new float[Mf.Length][];
+        for (var m = 0; m < Mf.Length; m++)
+            factors[m] = new float[k];
+        var currentUser = -1;
+        var n = 0;
+        for (var t = 0; t < hu.Length; t++)
+        {
+            int u = hu[t], i = hi[t];
+            if (UserCounts[u] == 0 || ItemCounts[i] == 0)
+                continue;
+            if (u != currentUser)
+            {
+                currentUser = u;
+                for (var m = 0; m < Mf.Length; m++)
+                {
+                    mfBias[m] = Mf[m].UserBias[u];
+                    Mf[m].UserFactors.AsSpan(u * k, k).CopyTo(factors[m]);
+                }
+                n = 0;
+                for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                    if (!hold.ByUser[p])
+                    {
+                        userItems[n] = d.UserItems[p];
+                        residuals[n++] = d.UserValues[p] - Knn.Mean - Knn.UserBias[u] - Knn.ItemBias[d.UserItems[p]];
+                    }
+            }
+            (mfOut[t], knnOut[t]) = Components(i, mfBias, factors, Knn.UserBias[u], userItems.AsSpan(0, n), residuals.AsSpan(0, n));
+            known[t] = true;
+        }
+        return (mfOut, knnOut, known);
+    }
+
+    /// <summary>Final predictions of the hold-out rows: the blend where both are known, the baseline otherwise.</summary>
+    public float[] HoldoutPredictions((float[] Mf, float[] Knn, bool[] Known) c, int[] hu, int[] hi)
+    {
+        var result = new float[hu.Length];
+        for (var t = 0; t < hu.Length; t++)
+        {
+            int u = hu[t], i = hi[t];
+            result[t] = c.Known[t] ? Combine(c.Mf[t], c.Knn[t])
+                : UserCounts[u] == 0 ? Baseline(-1, 0, i)
+                : Baseline(u, Knn.UserBias[u], -1);
+        }
+        return result;
+    }
+
+    /// <summary>Fits the blend weights (ridge-stabilised least squares) on the known hold-out rows.</summary>
+    public void FitBlend((float[] Mf, float[] Knn, bool[] Known) c, float[] hv)
+    {
+        if (Mf.Length == 0)
+        {
+            Blend = [0f, 0f, 1f];
+            return;
+        }
+        var xtx = new double[3, 3];
+        var xty = new double[3];
+        var rows = 0;
+        for (var t = 0; t < hv.Length; t++)
+        {
+            if (!c.Known[t])
+                continue;
+            Span<double> x = [1, c.Mf[t], c.Knn[t]];
+            for (var r = 0; r < 3; r++)
+            {
+                xty[r] += x[r] * hv[t];
+                for (var q = 0; q < 3; q++)
+                    xtx[r, q] += x[r] * x[q];
+            }
+            rows++;
+        }
+        if (rows < 20)
+            return; // keep the default equal weights
+        for (var r = 1; r < 3; r++)
+            xtx[r, r] += 1e-3 * rows;
+        var w = Solve3(xtx, xty);
+        if (w is null || w.Any(v => !double.IsFinite(v)))
+            return;
+        Blend = [(float)w[0], (float)w[1], (float)w[2]];
+    }
+
+    static double[]? Solve3(double[,] a, double[] b)
+    {
+        var m = (double[,])a.Clone();
+        var y = (double[])b.Clone();
+        for (var c = 0; c < 3; c++)
+        {
+            var piv = c;
+            for (var r = c + 1; r < 3; r++)
+                if (Math.Abs(m[r, c]) > Math.Abs(m[piv, c]))
+                    piv = r;
+            if (Math.Abs(m[piv, c]) < 1e-12)
+                return null;
+            if (piv != c)
+            {
+                for (var k = 0; k < 3; k++)
+                    (m[c, k], m[piv, k]) = (m[piv, k], m[c, k]);
+                (y[c], y[piv]) = (y[piv], y[c]);
+            }
+            for (var r = c + 1; r < 3; r++)
+            {
+                var f = m[r, c] / m[c, c];
+                for (var k = c; k < 3; k++)
+                    m[r, k] -= f * m[c, k];
+                y[r] -= f * y[c];
+            }
+        }
+        var x = new double[3];
+        for (var r = 2; r >= 0; r--)
+        {
+            var s = y[r];
+            for (var k = r + 1; k < 3; k++)
+                s -= m[r, k] * x[k];
+            x[r] = s / m[r, r];
+        }
+        return x;
+    }
+}

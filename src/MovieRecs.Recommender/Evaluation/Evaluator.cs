@@ -1,0 +1,78 @@
+namespace MovieRecs.Recommender.Evaluation;
+
+/// <summary>The offline evaluation of a model on a test set.</summary>
+/// <param name="Rmse">Root mean squared error of <see cref="RecommenderModel.PredictRating(int, int)"/> over every test row (fallbacks included).</param>
+/// <param name="Mae">Mean absolute error over every test row.</param>
+/// <param name="PrecisionAtK">Mean over test users of hits@K / K.</param>
+/// <param name="RecallAtK">Mean over test users of hits@K / |relevant|.</param>
+/// <param name="NdcgAtK">Mean binary NDCG@K (ideal DCG over min(K, |relevant|)).</param>
+/// <param name="MapAtK">Mean AP@K (normalised by min(K, |relevant|)).</param>
+/// <param name="Ece">Expected calibration error of the like-probabilities over every test row (10 equal-width bins).</param>
+/// <param name="TestRatings">Test rows scored.</param>
+/// <param name="RankedUsers">Test users ranked (all test users: every one has at least one relevant row).</param>
+public sealed record EvaluationResult(
+    double Rmse, double Mae, double PrecisionAtK, double RecallAtK, double NdcgAtK, double MapAtK, double Ece,
+    int K, int TestRatings, int RankedUsers);
+
+/// <summary>
+/// The evaluation protocol of the project's splits: every test row is scored for RMSE, MAE and calibration (like = rating
+/// at or above the model's threshold); for ranking, every test row is relevant, each test user gets the top K of the
+/// movies not in their training rows (the model's known ratings), users unknown to the model get the popularity list.
+/// </summary>
+public static class Evaluator
+{
+    public static EvaluationResult Evaluate(RecommenderModel model, ReadOnlySpan<Rating> test, int k = 10, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        var rows = test.ToArray();
+        var predicted = new float[rows.Length];
+        var probability = new float[rows.Length];
+        var actual = new float[rows.Length];
+        var liked = new bool[rows.Length];
+        threads = threads > 0 ? threads : Environment.ProcessorCount;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        Parallel.For(0, rows.Length, options, t =>
+        {
+            var r = rows[t];
+            predicted[t] = model.PredictRating(r.User, r.Item);
+            probability[t] = model.ProbabilityOfLike(predicted[t]);
+            actual[t] = r.Value;
+            liked[t] = r.Value >= model.Options.LikeThreshold;
+        });
+
+        // relevant sets per user (ascending user id for a stable order)
+        var relevant = new SortedDictionary<int, HashSet<int>>();
+        foreach (var r in rows)
+        {
+            if (!relevant.TryGetValue(r.User, out var set))
+                relevant[r.User] = set = [];
+            set.Add(r.Item);
+        }
+        var users = relevant.Keys.ToArray();
+        var perUser = new (double P, double R, double Ndcg, double Ap)[users.Length];
+        Parallel.For(0, users.Length, options, t =>
+        {
+            var set = relevant[users[t]];
+            var recs = model.Recommend(users[t], k);
+            var ids = new int[recs.Count];
+            for (var j = 0; j < ids.Length; j++)
+                ids[j] = recs[j].MovieId;
+            perUser[t] = (Metrics.PrecisionAtK(ids, set, k), Metrics.RecallAtK(ids, set, k),
+                Metrics.NdcgAtK(ids, set, k), Metrics.AveragePrecisionAtK(ids, set, k));
+        });
+        double p = 0, rc = 0, ndcg = 0, ap = 0;
+        foreach (var x in perUser)
+        {
+            p += x.P;
+            rc += x.R;
+            ndcg += x.Ndcg;
+            ap += x.Ap;
+        }
+        var n = Math.Max(1, users.Length);
+        return new EvaluationResult(
+            Metrics.Rmse(predicted, actual), Metrics.Mae(predicted, actual),
+            p / n, rc / n, ndcg / n, ap / n,
+            Metrics.ExpectedCalibrationError(probability, liked), k, rows.Length, users.Length);
+    }
+}

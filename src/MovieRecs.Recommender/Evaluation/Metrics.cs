@@ -1,0 +1,148 @@
+namespace MovieRecs.Recommender.Evaluation;
+
+/// <summary>
+/// Accuracy and ranking metrics. Ranking metrics take one user's recommended list (best first) and that user's
+/// relevant set; the protocol's averaging over users (users without relevant items skipped) is in
+/// <see cref="RankingAccumulator"/>.
+/// </summary>
+/// <remarks>
+/// Conventions: Precision@K = hits in the top K / K (a list shorter than K still divides by K).
+/// Recall@K = hits / |relevant| (the plain definition, so a user with more than K relevant items cannot reach 1).
+/// NDCG@K: binary gains, DCG = Σ 1/log2(rank+1) over hits, ideal DCG over min(K, |relevant|) hits.
+/// AP@K = Σ over hit ranks r of Precision@r, divided by min(K, |relevant|); MAP@K is its mean over users.
+/// ECE: equal-width bins over the predicted probability (10 by default, p = 1 in the last bin), Σ (n_b / N)·|mean p_b − positive fraction_b|.
+/// </remarks>
+public static class Metrics
+{
+    public static double Rmse(ReadOnlySpan<float> predicted, ReadOnlySpan<float> actual)
+    {
+        Check(predicted.Length, actual.Length);
+        if (predicted.IsEmpty)
+            return double.NaN;
+        double s = 0;
+        for (var i = 0; i < predicted.Length; i++)
+        {
+            var d = (double)predicted[i] - actual[i];
+            s += d * d;
+        }
+        return Math.Sqrt(s / predicted.Length);
+    }
+
+    public static double Mae(ReadOnlySpan<float> predicted, ReadOnlySpan<float> actual)
+    {
+        Check(predicted.Length, actual.Length);
+        if (predicted.IsEmpty)
+            return double.NaN;
+        double s = 0;
+        for (var i = 0; i < predicted.Length; i++)
+            s += Math.Abs((double)predicted[i] - actual[i]);
+        return s / predicted.Length;
+    }
+
+    /// <summary>Expected calibration error over <paramref name="bins"/> equal-width probability bins.</summary>
+    public static double ExpectedCalibrationError(ReadOnlySpan<float> probability, ReadOnlySpan<bool> positive, int bins = 10)
+    {
+        Check(probability.Length, positive.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
+        if (probability.IsEmpty)
+            return double.NaN;
+        var count = new long[bins];
+        var sumP = new double[bins];
+        var pos = new long[bins];
+        for (var i = 0; i < probability.Length; i++)
+        {
+            var p = Math.Clamp((double)probability[i], 0, 1);
+            var b = Math.Min(bins - 1, (int)(p * bins));
+            count[b]++;
+            sumP[b] += p;
+            if (positive[i])
+                pos[b]++;
+        }
+        double ece = 0;
+        for (var b = 0; b < bins; b++)
+            if (count[b] > 0)
+                ece += (double)count[b] / probability.Length * Math.Abs(sumP[b] / count[b] - (double)pos[b] / count[b]);
+        return ece;
+    }
+
+    public static int Hits(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant, int k)
+    {
+        var hits = 0;
+        var n = Math.Min(k, recommended.Length);
+        for (var i = 0; i < n; i++)
+            if (relevant.Contains(recommended[i]))
+                hits++;
+        return hits;
+    }
+
+    public static double PrecisionAtK(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant, int k) =>
+        k <= 0 ? 0 : (double)Hits(recommended, relevant, k) / k;
+
+    public static double RecallAtK(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant, int k) =>
+        relevant.Count == 0 ? 0 : (double)Hits(recommended, relevant, k) / relevant.Count;
+
+    public static double NdcgAtK(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant, int k)
+    {
+        var ideal = Math.Min(k, relevant.Count);
+        if (ideal == 0)
+            return 0;
+        double dcg = 0, idcg = 0;
+        var n = Math.Min(k, recommended.Length);
+        for (var i = 0; i < n; i++)
+            if (relevant.Contains(recommended[i]))
+                dcg += 1 / Math.Log2(i + 2);
+        for (var i = 0; i < ideal; i++)
+            idcg += 1 / Math.Log2(i + 2);
+        return dcg / idcg;
+    }
+
+    public static double AveragePrecisionAtK(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant, int k)
+    {
+        var denom = Math.Min(k, relevant.Count);
+        if (denom == 0)
+            return 0;
+        double sum = 0;
+        var hits = 0;
+        var n = Math.Min(k, recommended.Length);
+        for (var i = 0; i < n; i++)
+            if (relevant.Contains(recommended[i]))
+            {
+                hits++;
+                sum += (double)hits / (i + 1);
+            }
+        return sum / denom;
+    }
+
+    static void Check(int a, int b)
+    {
+        if (a != b)
+            throw new ArgumentException($"the spans differ in length ({a} vs {b})");
+    }
+}
+
+/// <summary>Averages per-user ranking metrics over the users that have at least one relevant item.</summary>
+public sealed class RankingAccumulator(int k)
+{
+    double _p, _r, _ndcg, _map;
+
+    public int K { get; } = k;
+    public int Users { get; private set; }
+
+    /// <summary>Adds one user; returns false (and ignores the user) when <paramref name="relevant"/> is empty.</summary>
+    public bool Add(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant)
+    {
+        if (relevant.Count == 0)
+            return false;
+        _p += Metrics.PrecisionAtK(recommended, relevant, K);
+        _r += Metrics.RecallAtK(recommended, relevant, K);
+        _ndcg += Metrics.NdcgAtK(recommended, relevant, K);
+        _map += Metrics.AveragePrecisionAtK(recommended, relevant, K);
+        Users++;
+        return true;
+    }
+
+    public double Precision => Users == 0 ? double.NaN : _p / Users;
+    public double Recall => Users == 0 ? double.NaN : _r / Users;
+    public double Ndcg => Users == 0 ? double.NaN : _ndcg / Users;
+    public double Map => Users == 0 ? double.NaN : _map / Users;
+}

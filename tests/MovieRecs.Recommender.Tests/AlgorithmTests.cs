@@ -1,0 +1,108 @@
+using MovieRecs.Recommender.Algorithms;
+using MovieRecs.Recommender.Data;
+
+namespace MovieRecs.Recommender.Tests;
+
+public class AlgorithmTests
+{
+    [Fact]
+    public void DenseInverseIsTheInverse()
+    {
+        foreach (var n in new[] { 1, 5, 64, 130 })
+        {
+            var rng = new Random(n);
+            var x = new double[n * 8];
+            for (var i = 0; i < x.Length; i++)
+                x[i] = rng.NextDouble() - 0.5;
+            var a = new float[n * n];
+            for (var i = 0; i < n; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    double s = i == j ? 3 : 0;
+                    for (var t = 0; t < 8; t++)
+                        s += x[i * 8 + t] * x[j * 8 + t];
+                    a[i * n + j] = (float)s;
+                }
+            var inv = (float[])a.Clone();
+            DenseSpd.InvertInPlace(inv, n, 2);
+            for (var i = 0; i < n; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (var k = 0; k < n; k++)
+                        s += (double)a[i * n + k] * inv[k * n + j];
+                    Assert.InRange(s, (i == j ? 1 : 0) - 1e-4, (i == j ? 1 : 0) + 1e-4);
+                }
+        }
+    }
+
+    [Fact]
+    public void DenseInverseRejectsIndefiniteMatrices()
+    {
+        float[] a = [1, 2, 2, 1];
+        Assert.Throws<InvalidOperationException>(() => DenseSpd.InvertInPlace(a, 2, 1));
+    }
+
+    [Fact]
+    public void TopKKeepsTheLargestBestFirst()
+    {
+        var rng = new Random(3);
+        var values = Enumerable.Range(0, 1000).Select(_ => (float)Math.Round(rng.NextDouble(), 2)).ToArray();
+        var heap = new TopK(25);
+        for (var i = 0; i < values.Length; i++)
+            heap.Offer(i, values[i]);
+        var keys = new int[25];
+        var vals = new float[25];
+        Assert.Equal(25, heap.DrainBestFirst(keys, vals));
+        var expected = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).Take(25).ToArray();
+        Assert.Equal(expected, keys);
+    }
+
+    [Fact]
+    public void IsotonicCalibrationIsMonotoneAndCalibrated()
+    {
+        var rng = new Random(5);
+        var n = 20_000;
+        var score = new float[n];
+        var label = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            score[i] = (float)(rng.NextDouble() * 5);
+            label[i] = rng.NextDouble() < score[i] / 5; // true probability = score / 5
+        }
+        var cal = IsotonicCalibration.Fit(score, label);
+        for (var i = 1; i < cal.Y.Length; i++)
+            Assert.True(cal.Y[i] >= cal.Y[i - 1]);
+        foreach (var s in new[] { 0.5f, 1.5f, 2.5f, 3.5f, 4.5f })
+            Assert.InRange(cal.Map(s), s / 5 - 0.06, s / 5 + 0.06);
+        Assert.InRange(cal.Map(-10), 0f, 0.1f);
+        Assert.InRange(cal.Map(10), 0.9f, 1f);
+    }
+
+    [Fact]
+    public void RatingDataKeepsTheLatestOfDuplicateRatings()
+    {
+        Rating[] rows = [new(7, 30, 2f, 100), new(7, 10, 4f, 50), new(7, 30, 5f, 300), new(7, 30, 1f, 200), new(3, 10, 3f, 10)];
+        var d = RatingData.Build(rows);
+        Assert.Equal(2, d.Users);
+        Assert.Equal(2, d.Items);
+        Assert.Equal(3, d.Count);
+        var u7 = d.UserMap.IndexOf(7);
+        var row = Enumerable.Range(d.UserPtr[u7], d.UserCount(u7)).Select(p => (d.ItemMap.ExternalId(d.UserItems[p]), d.UserValues[p])).ToArray();
+        Assert.Equal([(10, 4f), (30, 5f)], row);
+        Assert.Equal((3 + 4 + 5) / 3.0, d.Mean, 6);
+    }
+
+    [Fact]
+    public void HoldoutIsAboutTheAskedShareAndIndependentOfRowOrder()
+    {
+        var data = Synthetic.Make();
+        var d1 = RatingData.Build(data);
+        var d2 = RatingData.Build(data.Reverse().ToArray());
+        var h1 = Holdout.Create(d1, 0.2, 9);
+        var h2 = Holdout.Create(d2, 0.2, 9);
+        Assert.Equal(h1.ByUser, h2.ByUser);
+        Assert.InRange(h1.Count, d1.Count * 0.15, d1.Count * 0.25);
+        Assert.Equal(h1.ByUser.Count(x => x), h1.ByItem.Count(x => x));
+    }
+}
