@@ -5,5 +5,6 @@ using MovieRecs.Cli.Commands;
 var root = new RootCommand("MovieRecs command-line tool");
 root.Subcommands.Add(ImportCommand.Create());
 foreach (var command in ModelCommands.All()) root.Subcommands.Add(command);
+root.Subcommands.Add(TrainFromStorageCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -2,6 +2,8 @@ using System.Text.Json.Serialization;
 using MovieRecs.Functions.Admin;
 using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Movies;
+using MovieRecs.Functions.Ratings;
+using MovieRecs.Functions.Users;
 
 namespace MovieRecs.Functions;
 
@@ -17,4 +19,14 @@ namespace MovieRecs.Functions;
 [JsonSerializable(typeof(GenresList))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(CatalogReloaded))]
+[JsonSerializable(typeof(MovieList))]
+[JsonSerializable(typeof(MovieRatingsPage))]
+[JsonSerializable(typeof(UserRatingsPage))]
+[JsonSerializable(typeof(StoredRatings))]
+[JsonSerializable(typeof(RatingResource))]
+[JsonSerializable(typeof(WatchEntry))]
+[JsonSerializable(typeof(WatchHistoryPage))]
+[JsonSerializable(typeof(CreatedUser))]
+[JsonSerializable(typeof(UserDetails))]
+[JsonSerializable(typeof(UnratedMovies))]
 internal sealed partial class AppJsonContext : JsonSerializerContext;

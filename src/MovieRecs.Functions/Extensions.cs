@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Core;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Storage.Tables;
 
@@ -33,10 +34,25 @@ public static class Extensions
             Retry = { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), Mode = RetryMode.Exponential, NetworkTimeout = TimeSpan.FromSeconds(10) },
         }));
         services.AddSingleton<CatalogCache>();
+        services.AddSingleton(sp => RatingsSettings.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new UserStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<RatingsSettings>().UserIdBlockSize));
+        services.AddSingleton<MovieRecs.Functions.Ratings.UserRatingsResponses>();
+        services.AddSingleton(sp =>
+        {
+            var cache = sp.GetRequiredService<CatalogCache>();
+            return new RatingStore(sp.GetRequiredService<MovieStore>(), new UserRatingsCache(sp.GetRequiredService<RatingsSettings>().UserCacheMaxUsers, sp.GetRequiredService<RatingsSettings>().UserCacheMaxRows),
+                sp.GetRequiredService<TimeProvider>())
+            {
+                // The instance that writes knows the exact new aggregates: its lists and listings show them at once.
+                StatsChanged = (movieId, stats) => cache.Current?.SetStats(movieId, stats),
+            };
+        });
 
         // Order matters: the emulator must be up before anything talks to storage.
         services.AddHostedService<DevelopmentStorage>();
         services.AddSingleton<CatalogSync>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
+        builder.AddEngine();
     }
 }

@@ -11,6 +11,13 @@ public static class Problems
 
     public static ProblemHttpResult NotFound(string detail) =>
         Status(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        Status(StatusCodes.Status409Conflict, "Conflict", detail);
+
+    public static ProblemHttpResult UserNotFound(int id) => NotFound($"No user with id {id}.");
+
+    public static ProblemHttpResult MovieNotFound(long id) => NotFound($"No movie with id {id}.");
 }
 
 /// <summary>
@@ -22,6 +29,9 @@ public sealed class ProblemErrors
     readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
     public bool Any => _errors.Count > 0;
+
+    /// <summary>Number of messages recorded.</summary>
+    public int Count => _errors.Values.Sum(v => v.Length);
 
     public void Add(string field, string message) =>
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
@@ -40,6 +50,15 @@ public sealed class ProblemErrors
         }
         return value;
     }
+
+    /// <summary>The errors as a problem with another status than 400 (e.g. 422 for unknown movies inside a batch).</summary>
+    public ProblemHttpResult ToProblem(int status, string title) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(_errors)
+        {
+            Status = status,
+            Title = title,
+            Detail = string.Join("; ", _errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")),
+        });
 
     public ValidationProblem ToResult() =>
         TypedResults.ValidationProblem(_errors,

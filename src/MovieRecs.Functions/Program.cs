@@ -1,8 +1,11 @@
 using MovieRecs.Functions;
 using MovieRecs.Functions.Admin;
+using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Hosting;
 using MovieRecs.Functions.Movies;
+using MovieRecs.Functions.Ratings;
+using MovieRecs.Functions.Users;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,9 +20,14 @@ app.UseCors();
 
 var api = app.MapGroup("/api");
 api.MapMovies();
+api.MapMovieLists();
+api.MapUsers();
+api.MapRatings();
+api.MapEngine();
 api.MapHealth();
 api.MapAdmin();
 api.MapApiDocs();
+app.MapEngineFunctions(); // queue-triggered functions: invoked by the host at /{name}, no api/ prefix
 
 // `--write-function-metadata DIR` (run by the publish target) writes one function.json per endpoint and exits.
 if (FunctionMetadata.TryWriteFromArgs(app, args))

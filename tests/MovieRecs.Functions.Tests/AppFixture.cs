@@ -9,7 +9,8 @@ using MovieRecs.Storage.Emulator;
 namespace MovieRecs.Functions.Tests;
 
 /// <summary>The app in-process (TestServer) against a real Azurite of its own.</summary>
-public sealed class MovieRecsFactory(string connectionString, string? adminKey = AppFixture.AdminKey, bool seed = true) : WebApplicationFactory<Program>
+public sealed class MovieRecsFactory(string connectionString, string? adminKey = AppFixture.AdminKey, bool seed = true,
+    IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -19,6 +20,8 @@ public sealed class MovieRecsFactory(string connectionString, string? adminKey =
         builder.UseSetting("MovieRecs:StartAzurite", "false");
         builder.UseSetting("MovieRecs:SeedDemoData", seed ? "true" : "false");
         builder.UseSetting("MovieRecs:CatalogRefreshSeconds", "0.5");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            builder.UseSetting(key, value);
     }
 
     /// <summary>Waits until the app reports healthy (storage reachable, catalog loaded).</summary>

@@ -15,9 +15,17 @@ public sealed class StorageOutageTests
         var options = new AzuriteOptions { Location = location, BlobPort = azurite.BlobPort, QueuePort = azurite.QueuePort, TablePort = azurite.TablePort };
         await using var factory = new MovieRecsFactory(azurite.ConnectionString);
         var client = await factory.CreateReadyClientAsync();
+        var user = await client.CreateUserAsync();
         try
         {
             await azurite.StopAsync();
+
+            // Writes fail fast with 503 + Retry-After (client input never makes a 5xx; storage does, and says when to retry).
+            var write = await client.RateAsync(user, 1, 4);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
+            Assert.NotNull(write.Headers.RetryAfter);
+            Assert.Equal("application/problem+json", write.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostJsonAsync($"/api/users/{user}/ratings", Api.Batch((1, 4), (2, 3)))).StatusCode);
 
             var clock = Stopwatch.StartNew();
             var response = await client.GetAsync("/api/rest/v1/movies/1/avg-rating");
@@ -41,6 +49,7 @@ public sealed class StorageOutageTests
                 await Task.Delay(200);
             }
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/rest/v1/movies/1/avg-rating")).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await client.RateAsync(user, 1, 4)).StatusCode);   // the retry succeeds
         }
         finally
         {

@@ -37,14 +37,18 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         var writer = new BatchWriter(concurrency, progress, clock);
         long written = 0;
 
-        // Movies: one partition, batches of 100; unchanged movies are not rewritten.
+        // Movies: batches of 100 per partition; unchanged movies are not rewritten.
         var storedMovies = empty ? [] : (await store.LoadMoviesAsync(cancellationToken)).ToDictionary(m => m.Id);
         var changedMovies = data.Movies.Where(m => !storedMovies.TryGetValue(m.Id, out var old) || !SameMovie(old, m)).ToList();
         writer.StartPhase("movies", data.Movies.Count);
         writer.Advance(data.Movies.Count - changedMovies.Count);
-        foreach (var chunk in changedMovies.Chunk(BatchSize))
+        foreach (var chunk in changedMovies.GroupBy(m => MovieStore.MoviePartition(m.Id)).SelectMany(p => p.Chunk(BatchSize)))
             writer.Submit(store.Movies, chunk.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, MovieStore.ToEntity(m))).ToList(), chunk.Length, cancellationToken);
         written += await writer.DrainAsync(cancellationToken);
+
+        // New users get ids above every imported one: raise the id sequence before any imported user exists.
+        if (data.Ratings.Count > 0)
+            await IdBlockAllocator.RaiseAsync(store.Meta, UserStore.UserSequence, data.Ratings.Max(r => r.UserId) + 1L, cancellationToken);
 
         // Ratings by movie, each partition with its aggregate row.
         writer.StartPhase("ratings by movie", data.Ratings.Count);
@@ -99,24 +103,30 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         var table = store.Ratings;
         var partition = MovieStore.MovieKey(movieId);
 
-        // What is stored already (skipped on an empty store): rating per user, plus the aggregate row.
+        // What is stored already (skipped on an empty store): rating per user, watch-only marks (rows without a
+        // rating, see RatingStore), plus the aggregate row.
         var stored = new Dictionary<string, double>();
+        var watchedOnly = new HashSet<string>();
         MovieStats? storedStats = null;
-        var watchCount = 0;
+        long storedSeq = 0;
         if (!empty)
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
             await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken))
             {
                 if (e.RowKey == MovieStore.StatsRowKey)
+                {
                     storedStats = MovieStore.ToStats(e);
+                    storedSeq = e.GetInt64(RatingRows.Seq) ?? 0;
+                }
                 else if (e.GetDouble("Rating") is { } value)
                     stored[e.RowKey] = value;
+                else
+                    watchedOnly.Add(e.RowKey);
             }
-            watchCount = storedStats?.WatchCount ?? 0;
         }
 
-        // The file's rating replaces a stored one for the same user (re-rating semantics).
+        // The file's rating replaces a stored one for the same user (re-rating semantics), and a watch-only mark.
         var merged = new Dictionary<string, double>(stored);
         var changes = new List<TableTransactionAction>();
         foreach (var r in ratings)
@@ -124,21 +134,22 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
             var key = MovieStore.UserRowKey(r.UserId);
             if (stored.TryGetValue(key, out var old) && old == r.Rating)
                 continue;
-            if (!merged.ContainsKey(key))
-                watchCount++;
             merged[key] = r.Rating;
             changes.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingEntity(r)));
         }
 
-        var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), Math.Max(watchCount, merged.Count));
+        // Exactly a recount of the partition as it will be: every pair row is a watch, the rated ones are ratings.
+        var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + watchedOnly.Count(k => !merged.ContainsKey(k)));
         if (changes.Count == 0 && storedStats == stats)
         {
             writer.Advance(ratings.Count);
             return 0;
         }
 
-        // The aggregate row goes into the last batch of the partition, after every rating row it counts.
-        var statsAction = new TableTransactionAction(TableTransactionActionType.UpsertReplace, MovieStore.ToStatsEntity(movieId, stats));
+        // The aggregate row goes into the last batch of the partition, after every rating row it counts. Its sequence
+        // only grows (RatingStore orders users' copies by it).
+        var statsAction = new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+            RatingRows.StatsRow(movieId, stats, Math.Max(storedSeq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
         long written = 0;
         var batches = changes.Chunk(BatchSize - 1).ToList();
         if (batches.Count == 0)

@@ -10,12 +10,17 @@ namespace MovieRecs.Core.Store;
 /// The app's tables and how its data is laid out in them. Table Storage has no joins, aggregates or
 /// sort, so the layout follows the queries:
 /// <list type="bullet">
-/// <item><c>movies</c>: the catalog, one partition ("movie"), RowKey = zero-padded id; read whole into memory.</item>
-/// <item><c>ratings</c>: partitioned by movie; RowKey "u{user}" per rating plus one "stats" row holding the
-///   movie's count and sum, so a rating and its aggregate change in one entity-group transaction.</item>
-/// <item><c>userratings</c>: the same ratings partitioned by user: one partition read gives a user's ratings.</item>
-/// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey = padded id.</item>
-/// <item><c>meta</c>: small state rows: the catalog version instances poll, id allocation.</item>
+/// <item><c>movies</c>: the catalog, RowKey = zero-padded id, spread over 32 partitions (id mod 32) so imports
+///   batch in parallel (Azurite slows as one partition grows); always read whole into memory.</item>
+/// <item><c>ratings</c>: partitioned by movie; RowKey "u{user}" per (user, movie) pair (Rating, UnixTime, Seq; a row
+///   without Rating is a watch-only mark) plus one "stats" row holding the movie's Count, SumHalves, WatchCount and
+///   Seq, so a rating and its aggregate change in one entity-group transaction (see <see cref="RatingStore"/>).
+///   Readers of ratings skip rows without a Rating.</item>
+/// <item><c>userratings</c>: the same pairs partitioned by user (RowKey = padded movie id): one partition read gives a
+///   user's ratings. Rows with Rating are ratings, with Watched=true watch-only marks, with neither (Removed=true)
+///   tombstones of removed pairs.</item>
+/// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
+/// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
 /// </list>
 /// </summary>
 public sealed class MovieStore
@@ -27,7 +32,7 @@ public sealed class MovieStore
     public const string MetaTable = "meta";
     public static readonly string[] AllTables = [MoviesTable, RatingsTable, UserRatingsTable, UsersTable, MetaTable];
 
-    public const string MoviePartition = "movie";
+    const int MoviePartitions = 32;
     public const string StatsRowKey = "stats";
 
     readonly TableServiceClient _service;
@@ -77,6 +82,7 @@ public sealed class MovieStore
         }
     }
 
+    public static string MoviePartition(int movieId) => (movieId % MoviePartitions).ToString("D2", CultureInfo.InvariantCulture);
     public static string MovieRowKey(int movieId) => movieId.ToString("D10", CultureInfo.InvariantCulture);
     public static string UserRowKey(int userId) => "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
     public static string MovieKey(int movieId) => movieId.ToString(CultureInfo.InvariantCulture);
@@ -113,7 +119,7 @@ public sealed class MovieStore
 
     public static TableEntity ToEntity(Movie movie)
     {
-        var entity = new TableEntity(MoviePartition, MovieRowKey(movie.Id))
+        var entity = new TableEntity(MoviePartition(movie.Id), MovieRowKey(movie.Id))
         {
             ["Title"] = movie.Title,
             ["Genres"] = string.Join('|', movie.Genres),
@@ -144,8 +150,7 @@ public sealed class MovieStore
     public async Task<List<Movie>> LoadMoviesAsync(CancellationToken cancellationToken = default)
     {
         var movies = new List<Movie>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MoviePartition}");
-        await foreach (var entity in Movies.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var entity in Movies.QueryAsync(cancellationToken: cancellationToken))
             movies.Add(ToMovie(entity));
         return movies;
     }

@@ -19,6 +19,7 @@ public static class HealthApi
 
     static async Task<JsonHttpResult<HealthReport>> CheckAsync(MovieStore store, CatalogCache cache, HttpResponse response, CancellationToken cancellationToken)
     {
+        var storageReachable = true;
         string? error = null;
         try
         {
@@ -26,6 +27,7 @@ public static class HealthApi
         }
         catch (Exception e) when (ProblemExceptionHandler.IsUnavailable(e))
         {
+            storageReachable = false;
             error = "storage unreachable: " + e.Message;
         }
         var catalog = cache.Current is { } c
@@ -35,7 +37,7 @@ public static class HealthApi
         var healthy = error is null;
         if (!healthy)
             response.Headers.RetryAfter = ProblemExceptionHandler.RetryAfterSeconds.ToString();
-        var report = new HealthReport(healthy ? "healthy" : "unhealthy", error?.StartsWith("storage") == true ? "unreachable" : "reachable", catalog, error);
+        var report = new HealthReport(healthy ? "healthy" : "unhealthy", storageReachable ? "reachable" : "unreachable", catalog, error);
         return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -5,6 +5,12 @@ using MovieRecs.Functions.Admin;
 namespace MovieRecs.Functions.Hosting;
 
 /// <summary>
+/// Endpoint metadata: the endpoint is a queue-triggered function. The host invokes it as <c>POST /{name}</c> with the
+/// custom-handler payload; its function.json carries a queueTrigger binding instead of an httpTrigger.
+/// </summary>
+public sealed record QueueTrigger(string QueueName, string BindingName, string Connection = "AzureWebJobsStorage");
+
+/// <summary>
 /// Derives the Azure Functions metadata (one function.json per function) from the app's own endpoint
 /// table, so the host's view of the app can never drift from the routes it serves. One function per
 /// endpoint, not a catch-all, keeps per-function keys, metrics and scaling in Azure.
@@ -16,11 +22,68 @@ public static class FunctionMetadata
 
     public sealed record HttpFunction(string Name, string Route, IReadOnlyList<string> Methods, string AuthLevel);
 
+    public sealed record QueueFunction(string Name, string QueueName, string BindingName, string Connection);
+
+    /// <summary>The queue-triggered functions: endpoints marked with <see cref="QueueTrigger"/>, mapped at <c>/{Name}</c>.</summary>
+    public static IReadOnlyList<QueueFunction> QueueFunctionsFromEndpoints(IEnumerable<EndpointDataSource> sources)
+    {
+        var functions = new List<QueueFunction>();
+        foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
+        {
+            if (endpoint.Metadata.GetMetadata<QueueTrigger>() is not { } trigger)
+                continue;
+            var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
+                ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' has no name (WithName): every endpoint becomes a named function.");
+            if (endpoint.RoutePattern.RawText?.Trim('/') != name)
+                throw new InvalidOperationException($"Queue-triggered endpoint '{name}' must be mapped at '/{name}', where the host invokes it.");
+            functions.Add(new QueueFunction(name, trigger.QueueName, trigger.BindingName, trigger.Connection));
+        }
+        return functions.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public static void Write(IEnumerable<QueueFunction> functions, string directory)
+    {
+        foreach (var function in functions)
+        {
+            var folder = Path.Combine(directory, function.Name);
+            Directory.CreateDirectory(folder);
+            var json = new JsonObject
+            {
+                ["bindings"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "queueTrigger",
+                    ["direction"] = "in",
+                    ["name"] = function.BindingName,
+                    ["queueName"] = function.QueueName,
+                    ["connection"] = function.Connection,
+                }),
+            };
+            File.WriteAllText(Path.Combine(folder, "function.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+    }
+
+    /// <summary>Reads back the queue-triggered functions of a function app folder.</summary>
+    public static IReadOnlyList<QueueFunction> ReadQueueFunctions(string directory)
+    {
+        var functions = new List<QueueFunction>();
+        foreach (var file in Directory.GetFiles(directory, "function.json", SearchOption.AllDirectories))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var binding in doc.RootElement.GetProperty("bindings").EnumerateArray())
+                if (binding.GetProperty("type").GetString() == "queueTrigger")
+                    functions.Add(new QueueFunction(Path.GetFileName(Path.GetDirectoryName(file)!), binding.GetProperty("queueName").GetString()!,
+                        binding.GetProperty("name").GetString()!, binding.GetProperty("connection").GetString()!));
+        }
+        return functions.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+    }
+
     public static IReadOnlyList<HttpFunction> FromEndpoints(IEnumerable<EndpointDataSource> sources)
     {
         var functions = new List<HttpFunction>();
         foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<RouteEndpoint>())
         {
+            if (endpoint.Metadata.GetMetadata<QueueTrigger>() is not null)
+                continue; // a queue-triggered function (QueueFunctionsFromEndpoints)
             var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName
                 ?? throw new InvalidOperationException($"Endpoint '{endpoint.DisplayName}' has no name (WithName): every endpoint becomes a named function.");
             var template = endpoint.RoutePattern.RawText?.TrimStart('/') ?? "";
@@ -90,8 +153,12 @@ public static class FunctionMetadata
             return false;
         var directory = index + 1 < args.Length ? args[index + 1] : AppContext.BaseDirectory;
         var functions = FromEndpoints(((IEndpointRouteBuilder)app).DataSources);
+        var queueFunctions = QueueFunctionsFromEndpoints(((IEndpointRouteBuilder)app).DataSources);
+        if (functions.Select(f => f.Name).Intersect(queueFunctions.Select(f => f.Name), StringComparer.OrdinalIgnoreCase).FirstOrDefault() is { } clash)
+            throw new InvalidOperationException($"Two endpoints share the function name '{clash}'.");
         Write(functions, directory);
-        Console.WriteLine($"Wrote {functions.Count} function.json files to {Path.GetFullPath(directory)}");
+        Write(queueFunctions, directory);
+        Console.WriteLine($"Wrote {functions.Count + queueFunctions.Count} function.json files to {Path.GetFullPath(directory)}");
         return true;
     }
 }

@@ -6,10 +6,16 @@ namespace MovieRecs.Functions.Infrastructure;
 /// <summary>
 /// Brings storage up (tables, demo data on first start) and keeps the in-memory catalog in step with
 /// it: polls the catalog version row (one point read) and reloads movies and aggregates when an
-/// import has changed it. Storage being down only delays this; the loop retries by itself.
+/// import has changed it, and re-reads every movie's aggregates every MovieRecs:StatsRefreshSeconds so ratings
+/// written through other instances reach this one's lists and listings (ratings written through this
+/// instance update them at once). Storage being down only delays this; the loop retries by itself.
 /// </summary>
-public sealed class CatalogSync(MovieStore store, CatalogCache cache, IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger) : BackgroundService
+public sealed class CatalogSync(
+    MovieStore store, RatingStore ratings, UserStore users, CatalogCache cache, RatingsSettings settings,
+    IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger) : BackgroundService
 {
+    DateTimeOffset _statsLoadedAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(configuration.GetValue("MovieRecs:CatalogRefreshSeconds", 2.0));
@@ -27,6 +33,8 @@ public sealed class CatalogSync(MovieStore store, CatalogCache cache, IConfigura
                     prepared = true;
                 }
                 await RefreshAsync(stoppingToken);
+                if (time.GetUtcNow() - _statsLoadedAt >= settings.StatsRefresh)
+                    await RefreshStatsAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -47,13 +55,31 @@ public sealed class CatalogSync(MovieStore store, CatalogCache cache, IConfigura
         var version = state?.Version ?? 0;
         if (cache.Current is not null && cache.Version == version)
             return;
+        if (cache.Current is not null)
+        {
+            // An import changed the store (possibly replaced it): what this instance remembers of it is stale.
+            ratings.ForgetCachedState();
+            users.ForgetKnownUsers();
+        }
         var movies = await store.LoadMoviesAsync(cancellationToken);
-        var stats = await store.LoadAllStatsAsync(cancellationToken);
+        var started = time.GetUtcNow();
+        var stats = await ratings.LoadAllStatsAsync(cancellationToken: cancellationToken);
         var catalog = new MovieCatalog(movies);
         foreach (var (id, s) in stats)
             if (catalog.Find(id) is not null)
                 catalog.SetStats(id, s);
         cache.Replace(catalog, version);
+        _statsLoadedAt = started;
         logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
+    }
+
+    /// <summary>Re-reads every movie's aggregates into the loaded catalog (keeping figures this instance wrote meanwhile).</summary>
+    public async Task RefreshStatsAsync(CancellationToken cancellationToken)
+    {
+        if (cache.Current is not { } catalog)
+            return;
+        var started = time.GetUtcNow();
+        await ratings.LoadAllStatsAsync((id, s) => catalog.SetStats(id, s), cancellationToken);
+        _statsLoadedAt = started;
     }
 }

@@ -1,0 +1,48 @@
+-- Shared by the rating load scripts: arguments, movie ids, per-thread random numbers, and a summary that
+-- prints requests/s, items/s, latency percentiles and non-2xx counts.
+-- Arguments (after --): first_user user_count movies_file. Ratings per batch request: env ITEMS_PER_REQUEST (default 20).
+local common = {}
+
+function common.load_movies(path)
+  local ids = {}
+  for line in io.lines(path) do
+    local id = tonumber(line)
+    if id then ids[#ids + 1] = id end
+  end
+  assert(#ids > 0, "no movie ids in " .. path)
+  return ids
+end
+
+function common.parse(args)
+  local first = tonumber(args[1] or "1")
+  local count = tonumber(args[2] or "32")
+  local movies = common.load_movies(args[3] or "movies.txt")
+  return first, count, movies, common.items_per_request()
+end
+
+function common.items_per_request() return tonumber(os.getenv("ITEMS_PER_REQUEST") or "20") end
+
+local ratings = { "0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5" }
+function common.random_rating() return ratings[math.random(#ratings)] end
+
+-- Collect status codes across threads.
+local threads = {}
+function common.setup(thread)
+  thread:set("id", #threads + 1)
+  threads[#threads + 1] = thread
+end
+
+function common.summary(summary, latency, items_per_request, label)
+  local seconds = summary.duration / 1e6
+  local ok = summary.requests - (summary.errors.status or 0)
+  io.write(string.format("requests: %d in %.1f s, %.0f req/s; non-2xx/3xx: %d; socket errors: connect %d, read %d, write %d, timeout %d\n",
+    summary.requests, seconds, summary.requests / seconds, summary.errors.status,
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout))
+  if items_per_request > 0 then
+    io.write(string.format("%s: %.0f/s stored (2xx requests x %d)\n", label, ok * items_per_request / seconds, items_per_request))
+  end
+  io.write(string.format("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+
+return common

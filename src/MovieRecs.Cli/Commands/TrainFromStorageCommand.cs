@@ -1,0 +1,58 @@
+using System.CommandLine;
+using MovieRecs.Core.Engine;
+using MovieRecs.Core.Store;
+using Spectre.Console;
+
+namespace MovieRecs.Cli.Commands;
+
+/// <summary>
+/// <c>movierecs train-storage [--connection CS]</c>: one training run against the app's storage, exactly as the
+/// TrainModel function runs it (same <see cref="TrainingJob"/>): reads every rating, evaluates on the hold-out, writes
+/// <c>models/&lt;version&gt;/</c> create-only and makes it the active model. (<c>train</c> is the file-based trainer.)
+/// </summary>
+public static class TrainFromStorageCommand
+{
+    public static Command Create()
+    {
+        var connection = new Option<string?>("--connection") { Description = "Storage connection string (default: the AzureWebJobsStorage variable, else development storage)" };
+        var command = new Command("train-storage",
+            "Train on the ratings in storage, write a new model version and activate it (the TrainModel function's job, run here)") { connection };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("AzureWebJobsStorage") ?? "UseDevelopmentStorage=true";
+            return await RunAsync(connectionString, AnsiConsole.Console, cancellationToken);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string connectionString, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken);
+        var cs = emulator?.ConnectionString ?? connectionString;
+        var storage = new EngineStorage(cs);
+        var job = new TrainingJob(storage, new MovieStore(cs), log: line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+        var run = await job.Runs.CreateAsync(cancellationToken);
+        console.MarkupLineInterpolated($"Run {run.Id}");
+        TrainingOutcome outcome;
+        try
+        {
+            outcome = await job.RunAsync(run.Id, attempt: 1, maxAttempts: 1, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+        var finished = await job.Runs.GetAsync(run.Id, cancellationToken);
+        if (outcome != TrainingOutcome.Succeeded || finished?.ModelVersion is null)
+        {
+            console.MarkupLineInterpolated($"[red]failed:[/] {finished?.Error ?? "unknown error"}");
+            return 1;
+        }
+        console.MarkupLineInterpolated($"Model [green]{finished.ModelVersion}[/] is active.");
+        if (finished.Metrics is { } m)
+            console.MarkupLineInterpolated(
+                $"rmse {m.Rmse:F4}  mae {m.Mae:F4}  p@10 {m.PrecisionAt10:F4}  r@10 {m.RecallAt10:F4}  ndcg@10 {m.NdcgAt10:F4}  map@10 {m.MapAt10:F4}  ece {m.Ece:F4}  ({m.TestRatings} held-out ratings)");
+        return 0;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using MovieRecs.Recommender;
+using MovieRecs.Storage.Blobs;
+
+namespace MovieRecs.Core.Engine;
+
+/// <summary>Offline metrics of a model, measured on a per-user hold-out (see docs/engine.md).</summary>
+public sealed record ModelMetrics(
+    double Rmse, double Mae, double PrecisionAt10, double RecallAt10, double NdcgAt10, double MapAt10, double Ece,
+    int TestRatings, int RankedUsers);
+
+/// <summary>What a model was trained on.</summary>
+public sealed record ModelDataCounts(int Users, int Movies, int Ratings, int SkippedWatchOnly, int EvaluationTrainRatings, int EvaluationTestRatings);
+
+/// <summary>The <c>manifest.json</c> next to every <c>model.bin</c>.</summary>
+public sealed record ModelManifest(
+    string Version,
+    string RunId,
+    DateTimeOffset CreatedAt,
+    string Algorithm,
+    int FormatVersion,
+    IReadOnlyDictionary<string, double> Parameters,
+    ModelDataCounts Data,
+    ModelMetrics? Metrics,
+    string EvaluationProtocol,
+    double ReadSeconds,
+    double TrainSeconds,
+    double EvaluationSeconds,
+    double DurationSeconds,
+    long ModelBytes,
+    string CodeVersion);
+
+/// <summary>The <c>models/active.json</c> pointer: which version instances serve.</summary>
+public sealed record ActiveModelPointer(string Version, DateTimeOffset ActivatedAt, string ActivatedBy);
+
+/// <summary>A version in the repository with its manifest and whether it is the active one.</summary>
+public sealed record ModelVersionInfo(ModelManifest Manifest, bool Active);
+
+/// <summary>
+/// Model versions in blob storage: <c>models/&lt;yyyyMMddTHHmmssZ&gt;-&lt;runId&gt;/model.bin</c> and <c>manifest.json</c>,
+/// written create-only (If-None-Match: *: nothing is ever overwritten), and the <c>models/active.json</c> pointer,
+/// moved only with ETag-conditional writes.
+/// </summary>
+public sealed class ModelRepository(EngineStorage storage)
+{
+    public const string ActivePointerBlob = "active.json";
+    public const string ModelBlob = "model.bin";
+    public const string ManifestBlob = "manifest.json";
+
+    public static string VersionFor(DateTimeOffset createdAt, string runId) =>
+        createdAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + runId;
+
+    public static bool IsValidVersion(string version) =>
+        version.Length is >= 18 and <= 100 && version.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '-');
+
+    /// <summary>Uploads a new version (model first, manifest last: a manifest means the version is complete).</summary>
+    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        await storage.Models.GetBlobClient($"{manifest.Version}/{ModelBlob}").UploadAsync(model, new BlobUploadOptions
+        {
+            Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+        }, cancellationToken);
+        await storage.Models.GetBlobClient($"{manifest.Version}/{ManifestBlob}").UploadAsync(
+            BinaryData.FromString(JsonSerializer.Serialize(manifest, EngineStorage.IndentedJson)), new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+            }, cancellationToken);
+    }
+
+    public async Task<ModelManifest?> GetManifestAsync(string version, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidVersion(version))
+            return null;
+        await storage.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            var r = await storage.Models.GetBlobClient($"{version}/{ManifestBlob}").DownloadContentAsync(cancellationToken);
+            return JsonSerializer.Deserialize<ModelManifest>(r.Value.Content.ToString(), EngineStorage.Json);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task<RecommenderModel> LoadModelAsync(string version, CancellationToken cancellationToken = default)
+    {
+        var r = await storage.Models.GetBlobClient($"{version}/{ModelBlob}").DownloadContentAsync(cancellationToken);
+        using var stream = r.Value.Content.ToStream();
+        return RecommenderModel.Load(stream);
+    }
+
+    /// <summary>The active pointer and its ETag (null pointer and default ETag when there is none yet).</summary>
+    public async Task<(ActiveModelPointer? Pointer, ETag ETag)> GetActiveAsync(CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            var r = await storage.Models.GetBlobClient(ActivePointerBlob).DownloadContentAsync(cancellationToken);
+            return (JsonSerializer.Deserialize<ActiveModelPointer>(r.Value.Content.ToString(), EngineStorage.Json), r.Value.Details.ETag);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return (null, default);
+        }
+    }
+
+    /// <summary>
+    /// Points <c>active.json</c> at <paramref name="version"/>: read, then write conditioned on the ETag read (or on
+    /// absence), re-read and retried when another writer moved it in between. Last writer wins, no write is lost half-way.
+    /// </summary>
+    public async Task<ActiveModelPointer> ActivateAsync(string version, string activatedBy, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var pointer = new ActiveModelPointer(version, now, activatedBy);
+        var body = BinaryData.FromString(JsonSerializer.Serialize(pointer, EngineStorage.IndentedJson));
+        for (var attempt = 1; ; attempt++)
+        {
+            var (_, etag) = await GetActiveAsync(cancellationToken);
+            var conditions = etag == default ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = etag };
+            try
+            {
+                await storage.Models.GetBlobClient(ActivePointerBlob).UploadAsync(body, new BlobUploadOptions
+                {
+                    Conditions = conditions,
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                }, cancellationToken);
+                return pointer;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 20)
+            {
+                await Task.Delay(Random.Shared.Next(10, 50 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Every complete version (one with a manifest), newest first, and which one is active.</summary>
+    public async Task<IReadOnlyList<ModelVersionInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var versions = new List<string>();
+        await foreach (var blob in storage.Models.GetBlobsAsync(cancellationToken: cancellationToken))
+            if (blob.Name.EndsWith("/" + ManifestBlob, StringComparison.Ordinal))
+                versions.Add(blob.Name[..^(ManifestBlob.Length + 1)]);
+        var (active, _) = await GetActiveAsync(cancellationToken);
+        var manifests = await Task.WhenAll(versions.Select(v => GetManifestAsync(v, cancellationToken)));
+        return manifests.OfType<ModelManifest>()
+            .OrderByDescending(m => m.Version, StringComparer.Ordinal)
+            .Select(m => new ModelVersionInfo(m, m.Version == active?.Version))
+            .ToList();
+    }
+}

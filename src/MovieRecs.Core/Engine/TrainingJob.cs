@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Azure;
+using MovieRecs.Core.Store;
+using MovieRecs.Recommender;
+using MovieRecs.Recommender.Evaluation;
+using MovieRecs.Storage.Tables;
+using RatingRow = MovieRecs.Recommender.Rating;
+
+namespace MovieRecs.Core.Engine;
+
+/// <summary>How a run attempt ended.</summary>
+public enum TrainingOutcome
+{
+    /// <summary>The model was written and activated (or the run had already finished: a redelivered message).</summary>
+    Succeeded,
+    /// <summary>The run failed for a reason a retry cannot fix (e.g. no ratings); recorded as failed.</summary>
+    Failed,
+}
+
+/// <summary>A run that cannot succeed however often it is retried.</summary>
+public sealed class PermanentTrainingException(string message) : Exception(message);
+
+/// <summary>
+/// One training run, shared by the queue-triggered function, the standalone listener and <c>movierecs train-storage</c>:
+/// read every rating, evaluate on a per-user hold-out, train the served model on everything, write the version
+/// create-only, then move the active pointer. A failure records its error and leaves the active model alone.
+/// </summary>
+public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimeProvider? time = null, Action<string>? log = null)
+{
+    readonly TimeProvider _time = time ?? TimeProvider.System;
+    public TrainingRuns Runs { get; } = new(storage, time);
+    public ModelRepository Models { get; } = new(storage);
+
+    /// <summary>Options the run trains with (product defaults).</summary>
+    public TrainingOptions Options { get; init; } = new();
+
+    /// <summary>Share of each user's ratings held out for the evaluation (users with at least <see cref="MinRatingsToHoldOut"/>).</summary>
+    public double HoldoutFraction { get; init; } = 0.1;
+    public int MinRatingsToHoldOut { get; init; } = 5;
+
+    public static string CodeVersion { get; } =
+        typeof(TrainingJob).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(TrainingJob).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// Executes attempt <paramref name="attempt"/> of run <paramref name="runId"/>. Returns the outcome for a run that ended;
+    /// throws when the attempt failed for a reason a retry may fix (the run is then back in "queued" with the error, or
+    /// "failed" on the last attempt). Throws <see cref="KeyNotFoundException"/> for an unknown run.
+    /// </summary>
+    public async Task<TrainingOutcome> RunAsync(string runId, int attempt, int maxAttempts = EngineStorage.MaxDequeueCount, CancellationToken cancellationToken = default)
+    {
+        var run = await Runs.StartAsync(runId, attempt, cancellationToken) ?? throw new KeyNotFoundException($"No training run '{runId}'.");
+        if (RunStatus.IsFinished(run.Status))
+        {
+            log?.Invoke($"run {runId} already {run.Status}; nothing to do");
+            return run.Status == RunStatus.Succeeded ? TrainingOutcome.Succeeded : TrainingOutcome.Failed;
+        }
+        log?.Invoke($"run {runId} attempt {attempt} started");
+        try
+        {
+            var version = await TrainAndPublishAsync(runId, run.StartedAt ?? _time.GetUtcNow(), cancellationToken);
+            log?.Invoke($"run {runId} succeeded: model {version.Version} is active");
+            await Runs.SucceedAsync(runId, version.Version, version.Metrics, CancellationToken.None);
+            return TrainingOutcome.Succeeded;
+        }
+        catch (PermanentTrainingException e)
+        {
+            log?.Invoke($"run {runId} failed: {e.Message}");
+            await Runs.FailAsync(runId, e.Message, CancellationToken.None);
+            return TrainingOutcome.Failed;
+        }
+        catch (Exception e)
+        {
+            log?.Invoke($"run {runId} attempt {attempt} failed: {e.Message}");
+            var error = $"attempt {attempt} of {maxAttempts}: {e.GetType().Name}: {e.Message}";
+            if (attempt >= maxAttempts)
+                await Runs.FailAsync(runId, error, CancellationToken.None);
+            else
+                await Runs.RetryLaterAsync(runId, error, CancellationToken.None);
+            throw;
+        }
+    }
+
+    async Task<ModelManifest> TrainAndPublishAsync(string runId, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        var (ratings, skipped) = await ReadRatingsAsync(store, cancellationToken);
+        var readSeconds = total.Elapsed.TotalSeconds;
+        log?.Invoke($"read {ratings.Length} ratings ({skipped} watch-only marks skipped) in {readSeconds:F2} s");
+        if (ratings.Length == 0)
+            throw new PermanentTrainingException("There are no ratings to train on.");
+
+        var (train, test) = Split(ratings, HoldoutFraction, MinRatingsToHoldOut, Options.Seed);
+        var sw = Stopwatch.StartNew();
+        ModelMetrics? metrics = null;
+        if (test.Length > 0)
+        {
+            var evaluationModel = await Task.Run(() => RecommenderModel.Train(train.AsSpan(), Options), cancellationToken);
+            var e = await Task.Run(() => Evaluator.Evaluate(evaluationModel, test, 10, Options.Threads), cancellationToken);
+            metrics = new ModelMetrics(e.Rmse, e.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, e.Ece, e.TestRatings, e.RankedUsers);
+            log?.Invoke($"evaluation on {test.Length} held-out ratings: rmse {e.Rmse:F4}, ndcg@10 {e.NdcgAtK:F4} ({sw.Elapsed.TotalSeconds:F2} s)");
+        }
+        var evaluationSeconds = sw.Elapsed.TotalSeconds;
+        cancellationToken.ThrowIfCancellationRequested();
+
+        sw.Restart();
+        var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), Options), cancellationToken);
+        var trainSeconds = sw.Elapsed.TotalSeconds;
+        using var buffer = new MemoryStream();
+        model.Save(buffer);
+        log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s, {buffer.Length} bytes");
+
+        var manifest = new ModelManifest(
+            ModelRepository.VersionFor(startedAt, runId), runId, _time.GetUtcNow(), RecommenderModel.Algorithm, RecommenderModel.FormatVersion,
+            Options.ToParameters().ToDictionary(p => p.Key, p => p.Value),
+            new ModelDataCounts(model.UserCount, model.MovieCount, ratings.Length, skipped, train.Length, test.Length),
+            metrics,
+            $"per-user hold-out: {HoldoutFraction:P0} of the ratings of each user with at least {MinRatingsToHoldOut}, seed {Options.Seed}; "
+            + "metrics of a model trained on the rest; the served model is trained on all ratings",
+            readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion);
+        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), cancellationToken);
+        await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
+        return manifest;
+    }
+
+    /// <summary>
+    /// Every rating in the <c>ratings</c> table (the movie-partitioned record), watch-only marks skipped. A full scan:
+    /// fine for the local and demo scale; an append-only rating log is the path at scale (docs/engine.md).
+    /// </summary>
+    public static async Task<(RatingRow[] Ratings, int SkippedWatchOnly)> ReadRatingsAsync(MovieStore store, CancellationToken cancellationToken = default)
+    {
+        var list = new List<RatingRow>(1 << 16);
+        var skipped = 0;
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {"u"} and RowKey lt {"v"}");
+        await foreach (var e in store.Ratings.QueryAsync(filter, select: ["PartitionKey", "RowKey", RatingRows.Rating, RatingRows.UnixTime], cancellationToken: cancellationToken))
+        {
+            if (!int.TryParse(e.PartitionKey, NumberStyles.None, CultureInfo.InvariantCulture, out var movieId)
+                || !int.TryParse(e.RowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var userId))
+                continue;
+            if (e.GetDouble(RatingRows.Rating) is not { } rating)
+            {
+                skipped++;
+                continue;
+            }
+            list.Add(new RatingRow(userId, movieId, (float)rating, e.GetInt64(RatingRows.UnixTime) ?? 0));
+        }
+        return (list.ToArray(), skipped);
+    }
+
+    /// <summary>Per-user hold-out: of each user with at least <paramref name="minRatings"/> ratings, a random <paramref name="fraction"/> (at least one).</summary>
+    public static (RatingRow[] Train, RatingRow[] Test) Split(RatingRow[] ratings, double fraction, int minRatings, int seed)
+    {
+        var train = new List<RatingRow>(ratings.Length);
+        var test = new List<RatingRow>((int)(ratings.Length * fraction) + 16);
+        foreach (var user in ratings.GroupBy(r => r.User))
+        {
+            var rows = user.ToArray();
+            if (rows.Length < minRatings)
+            {
+                train.AddRange(rows);
+                continue;
+            }
+            var random = new Random(unchecked(seed * 1_000_003 + user.Key));
+            random.Shuffle(rows);
+            var held = Math.Max(1, (int)Math.Round(rows.Length * fraction));
+            test.AddRange(rows.AsSpan(0, held));
+            train.AddRange(rows.AsSpan(held));
+        }
+        return (train.ToArray(), test.ToArray());
+    }
+}

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace MovieRecs.Core.Store;
+
+/// <summary>A user's copies as read at one moment; <see cref="Version"/> changes whenever they do (any user).</summary>
+public sealed record UserSnapshot(IReadOnlyList<UserCopy> Copies, long Version);
+
+/// <summary>
+/// What this instance knows of users' partitions in <c>userratings</c>: every copy it wrote or read, with its
+/// ETag (so the next write to it is one conditional call), and, after a full partition read, the whole partition
+/// (so a user's ratings are served from memory).
+/// </summary>
+/// <remarks>
+/// Writes through this instance update the entry at once (read-your-writes on the same instance). A full
+/// snapshot counts as fresh for <c>maxAge</c> and is refreshed in the background up to twice that age; writes made
+/// through other instances become visible within about two <c>maxAge</c>s. Stale knowledge is never trusted for a write: writes are ETag-conditional and a stale ETag just
+/// costs a re-read. At most <see cref="MaxUsers"/> users and <see cref="MaxRows"/> copies are kept; the least
+/// recently used users go first.
+/// </remarks>
+public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
+{
+    sealed class Entry
+    {
+        public readonly Lock Gate = new();
+        public readonly Dictionary<int, (UserCopy Copy, long At)> Rows = [];
+        public long CompleteAt;          // Stopwatch timestamp of the last full read started; 0 = partial knowledge
+        public long LastUsed;
+        public long Version;             // changes whenever Rows do (unique across entries)
+        public UserSnapshot? Snapshot;   // Rows as a list, for Version
+        public Task<UserSnapshot>? Loading;
+    }
+
+    static long s_versions;
+
+    readonly ConcurrentDictionary<int, Entry> _entries = new();
+    int _evicting;
+    long _rows;
+
+    public int MaxUsers { get; } = maxUsers;
+    public int MaxRows { get; } = maxRows;
+
+    /// <summary>Copies held, all users together.</summary>
+    public long Rows => Interlocked.Read(ref _rows);
+
+    public int Count => _entries.Count;
+
+    /// <summary>What is known of one copy: the copy (which may be a tombstone), known absent, or unknown.</summary>
+    public bool TryGet(int userId, int movieId, out UserCopy? copy)
+    {
+        copy = null;
+        if (!_entries.TryGetValue(userId, out var entry))
+            return false;
+        lock (entry.Gate)
+        {
+            if (entry.Rows.TryGetValue(movieId, out var row))
+            {
+                copy = row.Copy;
+                return true;
+            }
+            return entry.CompleteAt != 0;   // absent from a full snapshot: known absent (possibly stale)
+        }
+    }
+
+    /// <summary>Records a copy just written or read. An older sequence never replaces a newer one.</summary>
+    public void Apply(int userId, UserCopy copy)
+    {
+        var entry = _entries.GetOrAdd(userId, static _ => new Entry { LastUsed = Stopwatch.GetTimestamp() });
+        lock (entry.Gate)
+        {
+            var isNew = !entry.Rows.TryGetValue(copy.MovieId, out var existing);
+            if (isNew || copy.Seq >= existing.Copy.Seq)
+            {
+                if (isNew)
+                    Interlocked.Increment(ref _rows);
+                entry.Rows[copy.MovieId] = (copy, Stopwatch.GetTimestamp());
+                entry.Version = Interlocked.Increment(ref s_versions);
+            }
+        }
+        EvictIfNeeded();
+    }
+
+    /// <summary>
+    /// Every copy of the user's partition (tombstones included), from memory when a full read is younger than
+    /// <paramref name="maxAge"/>. Between one and two <paramref name="maxAge"/>s old, the snapshot is still served
+    /// while <paramref name="load"/> reads it again in the background, so a user read steadily never waits for
+    /// storage; older (or never read), the caller waits for the read. One read at a time per user.
+    /// </summary>
+    public async Task<UserSnapshot> GetAllAsync(int userId, TimeSpan maxAge, Func<Task<IReadOnlyList<UserCopy>>> load)
+    {
+        var entry = _entries.GetOrAdd(userId, static _ => new Entry());
+        Task<UserSnapshot> loading;
+        lock (entry.Gate)
+        {
+            entry.LastUsed = Stopwatch.GetTimestamp();
+            var age = entry.CompleteAt == 0 ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(entry.CompleteAt);
+            if (age < maxAge)
+                return Snapshot(entry);
+            loading = entry.Loading ??= LoadAsync(entry, load);
+            if (age < maxAge * 2)
+            {
+                loading.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);   // retried by the next reader
+                return Snapshot(entry);
+            }
+        }
+        EvictIfNeeded();
+        return await loading;
+    }
+
+    async Task<UserSnapshot> LoadAsync(Entry entry, Func<Task<IReadOnlyList<UserCopy>>> load)
+    {
+        await Task.Yield();   // run outside the caller's lock
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var loaded = await load();
+            lock (entry.Gate)
+            {
+                // Copies applied while the read ran may be newer than what it saw: keep those.
+                var recent = entry.Rows.Where(r => r.Value.At >= started).ToList();
+                var before = entry.Rows.Count;
+                entry.Rows.Clear();
+                foreach (var copy in loaded)
+                    entry.Rows[copy.MovieId] = (copy, started);
+                foreach (var (movieId, row) in recent)
+                    if (!entry.Rows.TryGetValue(movieId, out var seen) || row.Copy.Seq >= seen.Copy.Seq)
+                        entry.Rows[movieId] = row;
+                entry.CompleteAt = started;
+                entry.Version = Interlocked.Increment(ref s_versions);
+                Interlocked.Add(ref _rows, entry.Rows.Count - before);
+                return Snapshot(entry);
+            }
+        }
+        finally
+        {
+            lock (entry.Gate)
+                entry.Loading = null;
+            EvictIfNeeded();
+        }
+    }
+
+    /// <summary>Forgets everything (e.g. after the store was replaced by an import).</summary>
+    public void Clear()
+    {
+        _entries.Clear();
+        Interlocked.Exchange(ref _rows, 0);
+    }
+
+    /// <summary>The entry's rows as an immutable list, built once per version (called under the entry's lock).</summary>
+    static UserSnapshot Snapshot(Entry entry)
+    {
+        if (entry.Snapshot is { } cached && cached.Version == entry.Version)
+            return cached;
+        var list = new UserCopy[entry.Rows.Count];
+        var i = 0;
+        foreach (var row in entry.Rows.Values)
+            list[i++] = row.Copy;
+        return entry.Snapshot = new UserSnapshot(list, entry.Version);
+    }
+
+    void EvictIfNeeded()
+    {
+        if ((_entries.Count <= MaxUsers && Interlocked.Read(ref _rows) <= MaxRows) || Interlocked.Exchange(ref _evicting, 1) == 1)
+            return;
+        try
+        {
+            // Oldest first, down to 90% of both limits.
+            foreach (var victim in _entries.OrderBy(e => Volatile.Read(ref e.Value.LastUsed)).ToList())
+            {
+                if (_entries.Count <= MaxUsers * 9 / 10 && Interlocked.Read(ref _rows) <= MaxRows * 9L / 10)
+                    break;
+                if (_entries.TryRemove(victim))
+                    lock (victim.Value.Gate)
+                        Interlocked.Add(ref _rows, -victim.Value.Rows.Count);
+            }
+            // Recount exactly (a write in flight may have reached an entry just removed).
+            long rows = 0;
+            foreach (var entry in _entries.Values)
+                lock (entry.Gate)
+                    rows += entry.Rows.Count;
+            Interlocked.Exchange(ref _rows, rows);
+        }
+        finally
+        {
+            Volatile.Write(ref _evicting, 0);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Azure;
+using MovieRecs.Storage.Tables;
+
+namespace MovieRecs.Core.Store;
+
+public sealed record UserRecord(int Id, string? Name, DateTimeOffset? Created);
+
+/// <summary>
+/// Users: rows in <c>users</c> (PartitionKey = id / 1000, RowKey "u{id:D10}", Name, Created). Ids come from the
+/// "users" <see cref="IdBlockAllocator"/> sequence and continue above the largest imported id. Users are never
+/// deleted, so "this user exists" is remembered once seen (a positive cache is exact).
+/// </summary>
+public sealed class UserStore
+{
+    public const string UserSequence = "users";
+    public const int DefaultBlockSize = 50;
+    public const int MaxNameLength = 100;
+
+    readonly MovieStore _store;
+    readonly TimeProvider _time;
+    readonly IdBlockAllocator _ids;
+    readonly ConcurrentDictionary<int, byte> _known = new();
+    const int MaxKnown = 1_000_000;
+
+    public UserStore(MovieStore store, TimeProvider? time = null, int blockSize = DefaultBlockSize)
+    {
+        _store = store;
+        _time = time ?? TimeProvider.System;
+        _ids = new IdBlockAllocator(store.Meta, UserSequence, blockSize, MaxStoredUserIdAsync);
+    }
+
+    public IdBlockAllocator Ids => _ids;
+
+    /// <summary>Creates a user with the next free id. An id already taken (an import raced the block) is skipped.</summary>
+    public async Task<UserRecord> CreateAsync(string? name, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var id = await _ids.NextAsync(cancellationToken);
+            if (id > RatingId.MaxUserId)
+                throw new InvalidOperationException($"User ids are exhausted (the next one, {id}, is above {RatingId.MaxUserId}).");
+            var userId = (int)id;
+            var created = _time.GetUtcNow();
+            created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
+            var entity = new TableEntity(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId)) { ["Created"] = created };
+            if (!string.IsNullOrEmpty(name)) entity["Name"] = name;
+            try
+            {
+                await _store.Users.AddEntityAsync(entity, cancellationToken);
+                Remember(userId);
+                return new UserRecord(userId, string.IsNullOrEmpty(name) ? null : name, created);
+            }
+            catch (RequestFailedException e) when (e.Status == 409 && attempt < 20)
+            {
+                _ids.DiscardBlock();
+            }
+        }
+    }
+
+    public async Task<UserRecord?> GetAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        if (userId < 1)
+            return null;
+        var r = await _store.Users.GetEntityIfExistsAsync(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
+        if (!r.HasValue)
+            return null;
+        Remember(userId);
+        return new UserRecord(userId, r.Value!.GetString("Name"), r.Value.GetDateTimeOffset("Created"));
+    }
+
+    /// <summary>True when the user exists (one point read the first time an instance meets a user, none after).</summary>
+    public async ValueTask<bool> ExistsAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        if (userId < 1 || userId > RatingId.MaxUserId)
+            return false;
+        if (_known.ContainsKey(userId))
+            return true;
+        return await GetAsync(userId, cancellationToken) is not null;
+    }
+
+    /// <summary>Forgets who exists (after the store was replaced by an import).</summary>
+    public void ForgetKnownUsers() => _known.Clear();
+
+    void Remember(int userId)
+    {
+        if (_known.Count >= MaxKnown)
+            _known.Clear();
+        _known.TryAdd(userId, 0);
+    }
+
+    /// <summary>The largest user id in <c>users</c> (0 when none): a full scan, run once per store when the sequence row is missing.</summary>
+    async Task<long> MaxStoredUserIdAsync(CancellationToken cancellationToken)
+    {
+        long max = 0;
+        await foreach (var e in _store.Users.QueryAsync(select: ["RowKey"], cancellationToken: cancellationToken))
+            if (e.RowKey.StartsWith('u') && long.TryParse(e.RowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                max = Math.Max(max, id);
+        return max;
+    }
+}

@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using MovieRecs.Core.Catalog;
+using MovieRecs.Core.Store;
+using MovieRecs.Functions.Infrastructure;
+using MovieRecs.Recommender;
+
+namespace MovieRecs.Functions.Engine;
+
+public sealed record RecommendedMovies(IReadOnlyList<int> MovieIds, IReadOnlyList<double?> Probabilities, string? ModelVersion, string Source);
+
+public sealed record LegacyRecommendation(int MovieId, string MovieName, double? Match);
+
+public sealed record LegacyRecommendations(IReadOnlyList<LegacyRecommendation> Recommendations, string? ModelVersion, string Source);
+
+/// <summary>
+/// Personal recommendations from the served model, with the user's current ratings folded in per request (new
+/// ratings count at once). Before any model exists, or for a user without ratings, the most rated catalog movies
+/// (source "popularity"; model_version null when there is no model). Only catalog movies are recommended.
+/// </summary>
+public static class RecommendationsApi
+{
+    public const string SourceModel = "model";
+    public const string SourcePopularity = "popularity";
+
+    public static void MapRecommendations(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/rest/v1/user/{id:int}/recommended-movies", RecommendedMoviesAsync).WithName("GetRecommendedMovies").WithTags("Recommendations")
+            .WithSummary("Top n movies for a user (n 1..100, default 10), best first, with like-probabilities");
+        api.MapGet("/users/{id:int}/recommendations", LegacyAsync).WithName("GetRecommendationsLegacy").WithTags("Recommendations")
+            .WithSummary("Top movies for a user (top 1..100, default 3) with names and match");
+    }
+
+    public readonly record struct Item(int MovieId, double? Probability);
+
+    static async Task<Results<Ok<RecommendedMovies>, ProblemHttpResult, ValidationProblem>> RecommendedMoviesAsync(
+        int id, string? n, string? include_rated, RecommendationService service, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var count = errors.Int("n", n, 1, 100, 10);
+        var includeRated = ParseBool(errors, "include_rated", include_rated);
+        if (errors.Any)
+            return errors.ToResult();
+        if (await service.RecommendAsync(id, count, includeRated, cancellationToken) is not { } result)
+            return Problems.UserNotFound(id);
+        return TypedResults.Ok(new RecommendedMovies(result.Items.Select(i => i.MovieId).ToList(), result.Items.Select(i => i.Probability).ToList(),
+            result.ModelVersion, result.Source));
+    }
+
+    static async Task<Results<Ok<LegacyRecommendations>, ProblemHttpResult, ValidationProblem>> LegacyAsync(
+        int id, string? top, string? include_rated, RecommendationService service, CatalogCache catalog, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var count = errors.Int("top", top, 1, 100, 3);
+        var includeRated = ParseBool(errors, "include_rated", include_rated);
+        if (errors.Any)
+            return errors.ToResult();
+        if (await service.RecommendAsync(id, count, includeRated, cancellationToken) is not { } result)
+            return Problems.UserNotFound(id);
+        var movies = catalog.Require();
+        return TypedResults.Ok(new LegacyRecommendations(
+            result.Items.Select(i => new LegacyRecommendation(i.MovieId, movies.Find(i.MovieId)?.Title ?? "", i.Probability)).ToList(),
+            result.ModelVersion, result.Source));
+    }
+
+    static bool ParseBool(ProblemErrors errors, string field, string? text)
+    {
+        if (text is null)
+            return false;
+        if (bool.TryParse(text, out var value))
+            return value;
+        errors.Add(field, $"must be true or false (got '{(text.Length <= 40 ? text : text[..40] + "…")}')");
+        return false;
+    }
+}
+
+/// <summary>The recommendation logic behind both endpoints.</summary>
+public sealed class RecommendationService(ModelHolder holder, CatalogCache catalogCache, UserStore users, RatingStore ratings)
+{
+    public sealed record Result(IReadOnlyList<RecommendationsApi.Item> Items, string? ModelVersion, string Source);
+
+    /// <summary>Null for an unknown user.</summary>
+    public async Task<Result?> RecommendAsync(int userId, int count, bool includeRated, CancellationToken cancellationToken)
+    {
+        var catalog = catalogCache.Require();
+        if (!await users.ExistsAsync(userId, cancellationToken))
+            return null;
+        var copies = await ratings.ReadUserCopiesAsync(userId, cancellationToken);
+        var rated = new List<(int MovieId, float Rating)>(copies.Count);
+        foreach (var c in copies)
+            if (c.Rating is { } r)
+                rated.Add((c.MovieId, (float)r));
+
+        var served = holder.Current; // one model for the whole request, whatever swaps happen meanwhile
+        if (served is not null && rated.Count > 0)
+        {
+            var profile = served.Model.FoldIn(rated);
+            if (profile.RatingCount > 0)
+                return new Result(Personal(served.Model, profile, catalog, count, includeRated), served.Version, RecommendationsApi.SourceModel);
+        }
+        return new Result(Popular(served?.Model, catalog, count, includeRated ? null : rated.Select(r => r.MovieId).ToHashSet()),
+            served?.Version, RecommendationsApi.SourcePopularity);
+    }
+
+    static List<RecommendationsApi.Item> Personal(RecommenderModel model, UserProfile profile, MovieCatalog catalog, int count, bool includeRated)
+    {
+        var ask = count + 16;
+        while (true)
+        {
+            var recs = model.Recommend(profile, ask, includeRated: includeRated);
+            var items = new List<RecommendationsApi.Item>(count);
+            foreach (var r in recs)
+            {
+                if (!catalog.Contains(r.MovieId))
+                    continue;
+                items.Add(new(r.MovieId, Math.Round(r.Probability, 4)));
+                if (items.Count == count)
+                    return items;
+            }
+            if (recs.Count < ask || ask >= model.MovieCount)
+                return items;
+            ask = Math.Min(model.MovieCount, ask * 4);
+        }
+    }
+
+    /// <summary>The most rated catalog movies (ties: more watches, then lower id).</summary>
+    static List<RecommendationsApi.Item> Popular(RecommenderModel? model, MovieCatalog catalog, int count, HashSet<int>? exclude)
+    {
+        var heap = new PriorityQueue<int, (int Count, int Watches, int NegId)>(count + 1);
+        foreach (var movie in catalog.Movies)
+        {
+            if (exclude is not null && exclude.Contains(movie.Id))
+                continue;
+            var s = catalog.GetStats(movie.Id);
+            heap.Enqueue(movie.Id, (s.Count, s.WatchCount, -movie.Id));
+            if (heap.Count > count)
+                heap.Dequeue();
+        }
+        var ids = new List<int>(heap.Count);
+        while (heap.TryDequeue(out var id, out _))
+            ids.Add(id);
+        ids.Reverse();
+        // With a model, a baseline like-probability (no personal ratings): global mean + the movie's bias, calibrated.
+        var empty = model?.FoldIn([]);
+        return ids.Select(id => new RecommendationsApi.Item(id,
+            empty is not null && model!.ContainsMovie(id) ? Math.Round(model.LikeProbability(empty, id), 4) : null)).ToList();
+    }
+}

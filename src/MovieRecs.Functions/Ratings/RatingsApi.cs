@@ -1,0 +1,219 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using MovieRecs.Core.Store;
+using MovieRecs.Functions.Infrastructure;
+
+namespace MovieRecs.Functions.Ratings;
+
+/// <summary>A rating as a REST resource.</summary>
+public sealed record RatingResource(long RatingId, int UserId, int MovieId, double Rating, DateTime Timestamp);
+
+/// <summary>One of a user's ratings (the existing front end reads movie_id, rating, timestamp).</summary>
+public sealed record UserRating(int MovieId, double Rating, DateTime Timestamp, long RatingId);
+
+public sealed record StoredRatings(IReadOnlyList<UserRating> Ratings);
+
+public sealed record UserRatingsPage(IReadOnlyList<UserRating> Ratings, int Total, int Page, int Limit);
+
+public sealed record WatchEntry(int MovieId, string? Title, DateTime WatchedAt, double? Rating);
+
+public sealed record WatchHistoryPage(IReadOnlyList<WatchEntry> Watched, int Total, int Page, int Limit);
+
+/// <summary>
+/// Ratings and watch marks. Every write is acknowledged only after the movie's partition (the record, with its
+/// aggregates, in one transaction) and the user's copy are written; see <see cref="RatingStore"/>.
+/// </summary>
+public static class RatingsApi
+{
+    public const int MaxUserRatingsPage = 1000;
+
+    public static IEndpointRouteBuilder MapRatings(this IEndpointRouteBuilder api)
+    {
+        var v1 = api.MapGroup("/rest/v1").WithTags("Ratings");
+        v1.MapPost("/ratings", CreateAsync).WithName("CreateRating")
+            .DocumentsJsonBody<CreateRatingRequest>()
+            .WithSummary("Rate a movie (0.5..5.0 in steps of 0.5); rating again replaces. 201 when new, 200 when replaced.");
+        v1.MapGet("/ratings/{ratingId:long}", GetAsync).WithName("GetRating");
+        v1.MapDelete("/ratings/{ratingId:long}", DeleteAsync).WithName("DeleteRating");
+        v1.MapPost("/users/{id:int}/watched", MarkWatchedAsync).WithName("MarkWatched")
+            .DocumentsJsonBody<MarkWatchedRequest>()
+            .WithSummary("Mark a movie watched without rating it (rating a movie marks it watched too).");
+        v1.MapDelete("/users/{id:int}/watched/{movieId:int}", UnmarkWatchedAsync).WithName("UnmarkWatched")
+            .WithSummary("Remove a watch-only mark; 409 when the movie is rated (delete the rating instead).");
+        v1.MapGet("/users/{id:int}/watch-history", GetWatchHistoryAsync).WithName("GetWatchHistory")
+            .WithSummary("Movies the user watched (rated or marked), newest first.");
+
+        // The existing front end's shapes.
+        api.MapPost("/users/{id:int}/ratings", RateMoviesAsync).WithName("RateMovies").WithTags("Ratings")
+            .DocumentsJsonBody<RateMoviesRequest>()
+            .WithSummary("Rate 1..100 movies at once; all or nothing: any invalid item gets a 400 naming every bad item and nothing is written.");
+        api.MapGet("/users/{id:int}/ratings", GetUserRatingsAsync).WithName("GetUserRatings").WithTags("Ratings")
+            .Produces<UserRatingsPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("The user's ratings, newest first; limit 1..1000 (default 1000), page from 1.");
+        return api;
+    }
+
+    // ---- batch (existing front end) ----
+
+    static async Task<Results<Ok<StoredRatings>, ProblemHttpResult, ValidationProblem>> RateMoviesAsync(
+        int id, HttpRequest request, CatalogCache cache, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        if (body.Document is not { } doc)
+        {
+            errors.Add("body", """is required: {"ratings": [{"movie_id": 1, "rating": 4}]}""");
+            return errors.ToResult();
+        }
+        var catalog = cache.Require();
+        var items = RatingRequests.ParseBatch(doc.RootElement, catalog, errors, out var onlyUnknownMovies);
+        if (errors.Any && !onlyUnknownMovies)
+            return errors.ToResult();
+        if (!await users.ExistsAsync(id, cancellationToken))
+            return Problems.UserNotFound(id);
+        if (errors.Any)
+            return errors.ToProblem(StatusCodes.Status422UnprocessableEntity, "Unknown movies");
+
+        // From here on the write runs to completion even if the client goes away.
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var results = await ratings.RateManyAsync(id, items!.Select(i => (i.MovieId, i.Rating)).ToList(), now, CancellationToken.None);
+        var stored = new UserRating[results.Length];
+        for (var i = 0; i < results.Length; i++)
+            stored[i] = ToUserRating(id, items![i].MovieId, results[i].Row!);
+        return TypedResults.Ok(new StoredRatings(stored));
+    }
+
+    static async Task<IResult> GetUserRatingsAsync(
+        int id, string? limit, string? page, UserStore users, RatingStore ratings, RatingsSettings settings,
+        UserRatingsResponses responses, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var take = errors.Int("limit", limit, 1, MaxUserRatingsPage, MaxUserRatingsPage);
+        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        if (errors.Any)
+            return errors.ToResult();
+        if (!await users.ExistsAsync(id, cancellationToken))
+            return Problems.UserNotFound(id);
+        var snapshot = await ratings.GetUserSnapshotAsync(id, settings.UserCacheMaxAge, cancellationToken);
+        return TypedResults.Bytes(responses.Get(id, take, pageNumber, snapshot), "application/json; charset=utf-8");
+    }
+
+    // ---- REST resource ----
+
+    static async Task<Results<Created<RatingResource>, Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> CreateAsync(
+        HttpRequest request, HttpResponse response, CatalogCache cache, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        if (body.Document is not { } doc)
+        {
+            errors.Add("body", """is required: {"user_id": 1, "movie_id": 1, "rating": 2.5}""");
+            return errors.ToResult();
+        }
+        if (RatingRequests.ParseOne(doc.RootElement, errors) is not var (userId, movieId, rating) || errors.Any)
+            return errors.ToResult();
+        var catalog = cache.Require();
+        if (!RatingId.IsRatableUser(userId) || !await users.ExistsAsync((int)userId, cancellationToken))
+            return Problems.NotFound($"No user with id {userId}.");
+        if (!RatingId.IsRatableMovie(movieId) || !catalog.Contains((int)movieId))
+            return Problems.MovieNotFound(movieId);
+
+        var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var resource = ToResource((int)userId, (int)movieId, result.Row!);
+        var location = $"{request.PathBase}/api/rest/v1/ratings/{resource.RatingId}";
+        if (result.Outcome == PairOutcome.Created)
+            return TypedResults.Created(location, resource);
+        response.Headers.Location = location;
+        return TypedResults.Ok(resource);
+    }
+
+    static async Task<Results<Ok<RatingResource>, ProblemHttpResult>> GetAsync(long ratingId, RatingStore ratings, CancellationToken cancellationToken)
+    {
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId))
+            return RatingNotFound(ratingId);
+        var row = await ratings.GetPairAsync(userId, movieId, cancellationToken);
+        return row is { IsRated: true } ? TypedResults.Ok(ToResource(userId, movieId, row)) : RatingNotFound(ratingId);
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long ratingId, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
+    {
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !await users.ExistsAsync(userId, cancellationToken))
+            return RatingNotFound(ratingId);
+        var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None);
+        return result.Outcome == PairOutcome.Removed ? TypedResults.NoContent() : RatingNotFound(ratingId);
+    }
+
+    // ---- watch marks ----
+
+    static async Task<Results<Created<WatchEntry>, Ok<WatchEntry>, ProblemHttpResult, ValidationProblem>> MarkWatchedAsync(
+        int id, HttpRequest request, CatalogCache cache, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        if (body.Document is not { } doc)
+        {
+            errors.Add("body", """is required: {"movie_id": 1}""");
+            return errors.ToResult();
+        }
+        if (RatingRequests.ParseMovieId(doc.RootElement, errors) is not { } movieId || errors.Any)
+            return errors.ToResult();
+        var catalog = cache.Require();
+        if (!await users.ExistsAsync(id, cancellationToken))
+            return Problems.UserNotFound(id);
+        if (!RatingId.IsRatableMovie(movieId) || catalog.Find((int)movieId) is not { } movie)
+            return Problems.MovieNotFound(movieId);
+
+        var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var entry = new WatchEntry(movie.Id, movie.Title, result.Row!.Time, result.Row.Rating);
+        return result.Outcome == PairOutcome.Created ? TypedResults.Created((string?)null, entry) : TypedResults.Ok(entry);
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> UnmarkWatchedAsync(
+        int id, int movieId, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
+    {
+        if (!await users.ExistsAsync(id, cancellationToken))
+            return Problems.UserNotFound(id);
+        if (!RatingId.IsRatableMovie(movieId))
+            return Problems.MovieNotFound(movieId);
+        var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None);
+        return result.Outcome switch
+        {
+            PairOutcome.Removed => TypedResults.NoContent(),
+            PairOutcome.Conflict => Problems.Conflict($"User {id} rated movie {movieId}: a rated movie stays watched. Delete the rating (rating id {RatingId.Encode(id, movieId)}) instead."),
+            _ => Problems.NotFound($"User {id} has no watch-only mark on movie {movieId}."),
+        };
+    }
+
+    static async Task<Results<Ok<WatchHistoryPage>, ProblemHttpResult, ValidationProblem>> GetWatchHistoryAsync(
+        int id, string? limit, string? page, UserStore users, RatingStore ratings, CatalogCache cache, RatingsSettings settings, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var take = errors.Int("limit", limit, 1, 100, 20);
+        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        if (errors.Any)
+            return errors.ToResult();
+        if (!await users.ExistsAsync(id, cancellationToken))
+            return Problems.UserNotFound(id);
+        var catalog = cache.Require();
+        var watched = (await ratings.GetUserCopiesAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched).ToList();
+        watched.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
+        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
+        var items = watched.Skip(skip).Take(take)
+            .Select(c => new WatchEntry(c.MovieId, catalog.Find(c.MovieId)?.Title, c.Time, c.Rating))
+            .ToList();
+        return TypedResults.Ok(new WatchHistoryPage(items, watched.Count, pageNumber, take));
+    }
+
+    static RatingResource ToResource(int userId, int movieId, PairRow row) =>
+        new(RatingId.Encode(userId, movieId), userId, movieId, row.Rating!.Value, row.Time);
+
+    static UserRating ToUserRating(int userId, int movieId, PairRow row) =>
+        new(movieId, row.Rating!.Value, row.Time, RatingId.Encode(userId, movieId));
+
+    static ProblemHttpResult RatingNotFound(long ratingId) => Problems.NotFound($"No rating with id {ratingId}.");
+}

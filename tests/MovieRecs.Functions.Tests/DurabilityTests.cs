@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MovieRecs.Core.Store;
+using MovieRecs.Storage.Emulator;
+using Xunit.Abstractions;
+
+namespace MovieRecs.Functions.Tests;
+
+/// <summary>The app as a real separate process, killed (SIGKILL, no shutdown) in the middle of a burst of writes.</summary>
+[Collection(HeavyCollection.Name)]
+public sealed class DurabilityTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    const int Clients = 32;
+    AzuriteProcess _azurite = null!;
+    MovieStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Azurite itself is not killed here (a killed Azurite loses its last seconds of writes: see docs/ratings.md).
+        _azurite = await AzuriteProcess.StartAsync(new AzuriteOptions { InMemory = true });
+        _store = new MovieStore(_azurite.ConnectionString);
+    }
+
+    public async Task DisposeAsync() => await _azurite.DisposeAsync();
+
+    [Fact]
+    public async Task Every_acknowledged_rating_is_stored_exactly_once_after_the_app_is_killed_mid_burst()
+    {
+        await using var first = await AppProcess.StartAsync(_azurite.ConnectionString, output);
+        var users = new int[Clients];
+        for (var i = 0; i < Clients; i++)
+            users[i] = await first.Client.CreateUserAsync();
+
+        // Each client owns a user and rates each movie at most once, so an acknowledged value is the final one.
+        var acked = new ConcurrentDictionary<(int User, int Movie), double>();
+        var unacked = new ConcurrentQueue<(string Url, string Body, (int User, int Movie, double Rating)[] Items)>();
+        var burst = Stopwatch.StartNew();
+        var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(c);
+            var user = users[c];
+            var movies = new Queue<int>(Enumerable.Range(1, 512).OrderBy(_ => random.Next()));
+            while (movies.Count >= 5)
+            {
+                var items = Enumerable.Range(0, random.Next(2) == 0 ? 1 : 5).Select(_ => (user, movies.Dequeue(), random.Next(1, 11) / 2.0)).ToArray();
+                var (url, body) = items.Length == 1
+                    ? ("/api/rest/v1/ratings", $$"""{"user_id": {{user}}, "movie_id": {{items[0].Item2}}, "rating": {{items[0].Item3}}}""")
+                    : ($"/api/users/{user}/ratings", Api.Batch(items.Select(i => (i.Item2, i.Item3)).ToArray()));
+                try
+                {
+                    var response = await first.Client.PostJsonAsync(url, body);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        foreach (var (u, m, r) in items)
+                            acked[(u, m)] = r;
+                        continue;
+                    }
+                    unacked.Enqueue((url, body, items));
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+                {
+                    unacked.Enqueue((url, body, items));
+                    return;   // the server is gone
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var ackedBeforeKill = acked.Count;
+        first.Kill();
+        await Task.WhenAll(clients);
+        output.WriteLine($"killed after {burst.Elapsed.TotalSeconds:F1} s: {acked.Count} ratings acknowledged ({ackedBeforeKill} before the kill call), {unacked.Count} requests unanswered");
+        Assert.True(ackedBeforeKill > 100, "too few writes before the kill to prove anything");
+        Assert.True(unacked.Count > 0, "the kill did not interrupt the burst");
+
+        // Restart on the same storage: every acknowledged rating is there, in both copies, with its value.
+        await using var second = await AppProcess.StartAsync(_azurite.ConnectionString, output);
+        await AssertStoredAsync(acked, users, second.Client);
+
+        // A client retrying what got no answer completes it (re-applying a value is a no-op), leaving both copies equal.
+        foreach (var (url, body, items) in unacked)
+        {
+            var response = await second.Client.PostJsonAsync(url, body);
+            Assert.True(response.IsSuccessStatusCode, $"retry of {url} {body}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            foreach (var (u, m, r) in items)
+                acked[(u, m)] = r;
+        }
+        await AssertStoredAsync(acked, users, second.Client);
+    }
+
+    async Task AssertStoredAsync(ConcurrentDictionary<(int User, int Movie), double> acked, int[] users, HttpClient client)
+    {
+        foreach (var user in users)
+        {
+            var expected = acked.Where(p => p.Key.User == user).ToDictionary(p => p.Key.Movie, p => p.Value);
+            var userCopies = await Stored.UserRatingsAsync(_store, user);
+            foreach (var (movie, rating) in expected)
+            {
+                Assert.True(userCopies.TryGetValue(movie, out var copy) && copy == rating, $"user {user} movie {movie}: user copy {copy}, acknowledged {rating}");
+                var row = await Stored.MovieRowAsync(_store, user, movie);
+                Assert.True(row?.GetDouble("Rating") == rating, $"user {user} movie {movie}: movie row {row?.GetDouble("Rating")}, acknowledged {rating}");
+            }
+            // No copy without its movie row (unacknowledged writes may have reached the movie's partition only).
+            foreach (var (movie, rating) in userCopies)
+                Assert.Equal(rating, (await Stored.MovieRowAsync(_store, user, movie))?.GetDouble("Rating"));
+            // The API lists each rating once.
+            var listed = await client.UserRatingsAsync(user);
+            Assert.Equal(userCopies.OrderBy(p => p.Key), listed.OrderBy(p => p.Key));
+        }
+        var ratings = new RatingStore(_store);
+        foreach (var movie in acked.Keys.Select(k => k.Movie).Distinct())
+        {
+            var (recount, stored) = await ratings.RecountAsync(movie);
+            Assert.Equal(recount, stored);
+        }
+    }
+
+    /// <summary>MovieRecs.Functions.dll run with <c>dotnet</c>, as in production, on a free loopback port.</summary>
+    sealed class AppProcess : IAsyncDisposable
+    {
+        readonly Process _process;
+        readonly StringBuilder _log = new();
+
+        AppProcess(Process process, HttpClient client)
+        {
+            _process = process;
+            Client = client;
+        }
+
+        public HttpClient Client { get; }
+
+        public static async Task<AppProcess> StartAsync(string connectionString, ITestOutputHelper output)
+        {
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet", ["MovieRecs.Functions.dll"])
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.Environment["AzureWebJobsStorage"] = connectionString;
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+            start.Environment["MovieRecs__StartAzurite"] = "false";
+            start.Environment["MovieRecs__SeedDemoData"] = "true";
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            var process = Process.Start(start)!;
+            var app = new AppProcess(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(15) });
+            process.OutputDataReceived += (_, e) => { lock (app._log) app._log.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { lock (app._log) app._log.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    if ((await app.Client.GetAsync("/api/health")).StatusCode == HttpStatusCode.OK)
+                        return app;
+                }
+                catch (HttpRequestException) { }
+                if (process.HasExited || DateTime.UtcNow > deadline)
+                {
+                    output.WriteLine(app.Log);
+                    throw new InvalidOperationException($"app did not become healthy (exited: {process.HasExited})");
+                }
+                await Task.Delay(200);
+            }
+        }
+
+        public string Log
+        {
+            get { lock (_log) return _log.ToString(); }
+        }
+
+        /// <summary>SIGKILL: no shutdown, no flushing, nothing.</summary>
+        public void Kill()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+                Kill();
+            _process.Dispose();
+            Client.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        static int FreePort()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+    }
+}
