@@ -1,3 +1,4 @@
+using MovieRecs.Core.Store;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
@@ -62,11 +63,6 @@ public sealed class FunctionMetadataTests(AppFixture app)
         Assert.Equal(expected, published);
     }
 
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MovieRecsFunctions.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
+    static string RepositoryRoot() =>
+        LocalAzurite.RepositoryRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("repository root not found");
 }
