@@ -139,9 +139,7 @@ public sealed class MoviesApiTests(AppFixture app)
         var movieId = DemoData.Ratings().GroupBy(r => r.MovieId).OrderByDescending(g => g.Count()).First().Key;
         long count = 0;
         double sum = 0;
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)}");
-        await foreach (var e in app.Store.Ratings.QueryAsync(filter))
-            if (e.RowKey != MovieStore.StatsRowKey)
+        await foreach (var e in Stored.MoviePairsAsync(app.Store, movieId))
             {
                 count++;
                 sum += e.GetDouble("Rating")!.Value;

@@ -106,9 +106,9 @@ public sealed class RatingConsistencyTests(ITestOutputHelper output) : IAsyncLif
                 if (await Stored.MovieRowAsync(_store, user, movie) is { } row)
                     movieSide[movie] = row.GetDouble("Rating");
             var userSide = new Dictionary<int, double?>();
-            await foreach (var e in _store.UserRatings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(user)}")))
-                if (e.GetDouble("Rating") is { } r) userSide[int.Parse(e.RowKey)] = r;
-                else if (e.GetBoolean("Watched") == true) userSide[int.Parse(e.RowKey)] = null;
+            await foreach (var e in Stored.UserCopiesAsync(_store, user))
+                if (e.GetDouble("Rating") is { } r) userSide[Stored.CopyMovie(e)] = r;
+                else if (e.GetBoolean("Watched") == true) userSide[Stored.CopyMovie(e)] = null;
             foreach (var movie in Movies)
                 if (movieSide.TryGetValue(movie, out var ms) != userSide.TryGetValue(movie, out var us) || ms != us)
                 {

@@ -67,14 +67,14 @@ static class Stored
     /// <summary>A pair's row in the movie's partition, or null.</summary>
     public static async Task<TableEntity?> MovieRowAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.UserRowKey(userId));
+        var r = await store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId));
         return r.HasValue ? r.Value : null;
     }
 
     /// <summary>The user's copy of a pair, or null.</summary>
     public static async Task<TableEntity?> UserCopyAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.UserRatings.GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.MovieRowKey(movieId));
+        var r = await store.UserRatings.GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId));
         return r.HasValue ? r.Value : null;
     }
 
@@ -82,19 +82,36 @@ static class Stored
     public static async Task<Dictionary<int, double>> UserRatingsAsync(MovieStore store, int userId)
     {
         var result = new Dictionary<int, double>();
-        await foreach (var e in store.UserRatings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)}")))
+        await foreach (var e in UserCopiesAsync(store, userId))
             if (e.GetDouble("Rating") is { } r)
-                result[int.Parse(e.RowKey)] = r;
+                result[CopyMovie(e)] = r;
         return result;
+    }
+
+    /// <summary>The rows of the user's copies, tombstones included.</summary>
+    public static IAsyncEnumerable<TableEntity> UserCopiesAsync(MovieStore store, int userId)
+    {
+        var (from, to) = MovieStore.CopyRange(userId);
+        return store.UserRatings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
+    }
+
+    /// <summary>The movie of a user copy row.</summary>
+    public static int CopyMovie(TableEntity e) => MovieStore.TryParseCopyRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException(e.RowKey);
+
+    /// <summary>The movie's pair rows (its ratings and watch marks), not its stats row.</summary>
+    public static IAsyncEnumerable<TableEntity> MoviePairsAsync(MovieStore store, int movieId)
+    {
+        var (from, to) = MovieStore.PairRange(movieId);
+        return store.Ratings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}"));
     }
 
     /// <summary>Every rating in the movie's partition: user → rating.</summary>
     public static async Task<Dictionary<int, double>> MovieRatingsAsync(MovieStore store, int movieId)
     {
         var result = new Dictionary<int, double>();
-        await foreach (var e in store.Ratings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)}")))
-            if (e.RowKey != MovieStore.StatsRowKey && e.GetDouble("Rating") is { } r)
-                result[int.Parse(e.RowKey.AsSpan(1))] = r;
+        await foreach (var e in MoviePairsAsync(store, movieId))
+            if (e.GetDouble("Rating") is { } r && MovieStore.TryParsePairRowKey(e.RowKey, out _, out var userId))
+                result[userId] = r;
         return result;
     }
 

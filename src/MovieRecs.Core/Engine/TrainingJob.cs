@@ -133,11 +133,9 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     {
         var list = new List<RatingRow>(1 << 16);
         var skipped = 0;
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {"u"} and RowKey lt {"v"}");
-        await foreach (var e in store.Ratings.QueryAsync(filter, select: ["PartitionKey", "RowKey", RatingRows.Rating, RatingRows.UnixTime], cancellationToken: cancellationToken))
+        await foreach (var e in store.Ratings.QueryAsync(MovieStore.AllPairsFilter, select: ["RowKey", RatingRows.Rating, RatingRows.UnixTime], cancellationToken: cancellationToken))
         {
-            if (!int.TryParse(e.PartitionKey, NumberStyles.None, CultureInfo.InvariantCulture, out var movieId)
-                || !int.TryParse(e.RowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var userId))
+            if (!MovieStore.TryParsePairRowKey(e.RowKey, out var movieId, out var userId))
                 continue;
             if (e.GetDouble(RatingRows.Rating) is not { } rating)
             {

@@ -50,15 +50,14 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (data.Ratings.Count > 0)
             await IdBlockAllocator.RaiseAsync(store.Meta, UserStore.UserSequence, data.Ratings.Max(r => r.UserId) + 1L, cancellationToken);
 
-        // Ratings by movie, each partition with its aggregate row.
+        // Ratings by movie, each movie with its aggregate row; then by user. Each partition holds many movies (users).
         writer.StartPhase("ratings by movie", data.Ratings.Count);
-        foreach (var group in data.Ratings.GroupBy(r => r.MovieId))
+        foreach (var group in data.Ratings.GroupBy(r => MovieStore.MovieBucket(r.MovieId)))
             writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, cancellationToken));
         written += await writer.DrainAsync(cancellationToken);
 
-        // Ratings by user.
         writer.StartPhase("ratings by user", data.Ratings.Count);
-        foreach (var group in data.Ratings.GroupBy(r => r.UserId))
+        foreach (var group in data.Ratings.GroupBy(r => MovieStore.UserBucket(r.UserId)))
             writer.Enqueue(() => WriteUserPartitionAsync(group.Key, group.ToList(), empty, writer, cancellationToken));
         written += await writer.DrainAsync(cancellationToken);
 
@@ -86,108 +85,107 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         return new ImportResult(data.Movies.Count, data.Ratings.Count, users.Count, written, wipe && state is not null, clock.Elapsed);
     }
 
-    public static TableEntity RatingEntity(RatingRow r) => new(MovieStore.MovieKey(r.MovieId), MovieStore.UserRowKey(r.UserId))
+    public static TableEntity RatingEntity(RatingRow r) => new(MovieStore.MovieKey(r.MovieId), MovieStore.PairRowKey(r.MovieId, r.UserId))
     {
         ["Rating"] = (double)r.Rating,
         ["UnixTime"] = r.Timestamp,
     };
 
-    public static TableEntity UserRatingEntity(RatingRow r) => new(MovieStore.UserKey(r.UserId), MovieStore.MovieRowKey(r.MovieId))
+    public static TableEntity UserRatingEntity(RatingRow r) => new(MovieStore.UserKey(r.UserId), MovieStore.CopyRowKey(r.UserId, r.MovieId))
     {
         ["Rating"] = (double)r.Rating,
         ["UnixTime"] = r.Timestamp,
     };
 
-    async Task<long> WriteMoviePartitionAsync(int movieId, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
+    /// <summary>What a movie has stored: rating per user, watch-only marks, the aggregate row.</summary>
+    sealed class StoredMovie
+    {
+        public readonly Dictionary<int, double> Rated = [];
+        public readonly HashSet<int> WatchedOnly = [];
+        public MovieStats? Stats;
+        public long Seq;
+    }
+
+    /// <summary>One <c>ratings</c> partition: the rows of its movies that differ from what is stored, and each changed movie's aggregate row.</summary>
+    async Task<long> WriteMoviePartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
     {
         var table = store.Ratings;
-        var partition = MovieStore.MovieKey(movieId);
-
-        // What is stored already (skipped on an empty store): rating per user, watch-only marks (rows without a
-        // rating, see RatingStore), plus the aggregate row.
-        var stored = new Dictionary<string, double>();
-        var watchedOnly = new HashSet<string>();
-        MovieStats? storedStats = null;
-        long storedSeq = 0;
+        var partition = MovieStore.MovieKey(bucket);
+        var stored = new Dictionary<int, StoredMovie>();
+        StoredMovie Of(int movieId) => stored.TryGetValue(movieId, out var m) ? m : stored[movieId] = new StoredMovie();
         if (!empty)
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
             await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken))
             {
-                if (e.RowKey == MovieStore.StatsRowKey)
+                if (MovieStore.TryParseStatsRowKey(e.RowKey, out var statsOf))
+                    (Of(statsOf).Stats, Of(statsOf).Seq) = (MovieStore.ToStats(e), e.GetInt64(RatingRows.Seq) ?? 0);
+                else if (MovieStore.TryParsePairRowKey(e.RowKey, out var movieId, out var userId))
                 {
-                    storedStats = MovieStore.ToStats(e);
-                    storedSeq = e.GetInt64(RatingRows.Seq) ?? 0;
+                    if (e.GetDouble("Rating") is { } value) Of(movieId).Rated[userId] = value;
+                    else Of(movieId).WatchedOnly.Add(userId);
                 }
-                else if (e.GetDouble("Rating") is { } value)
-                    stored[e.RowKey] = value;
-                else
-                    watchedOnly.Add(e.RowKey);
             }
         }
 
         // The file's rating replaces a stored one for the same user (re-rating semantics), and a watch-only mark.
-        var merged = new Dictionary<string, double>(stored);
-        var changes = new List<TableTransactionAction>();
-        foreach (var r in ratings)
+        var actions = new List<TableTransactionAction>();
+        var unchanged = 0;
+        foreach (var movie in ratings.GroupBy(r => r.MovieId).OrderBy(g => g.Key))
         {
-            var key = MovieStore.UserRowKey(r.UserId);
-            if (stored.TryGetValue(key, out var old) && old == r.Rating)
+            var old = Of(movie.Key);
+            var merged = new Dictionary<int, double>(old.Rated);
+            var before = actions.Count;
+            foreach (var r in movie)
+            {
+                if (old.Rated.TryGetValue(r.UserId, out var value) && value == r.Rating)
+                {
+                    unchanged++;
+                    continue;
+                }
+                merged[r.UserId] = r.Rating;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingEntity(r)));
+            }
+            // Exactly a recount of the movie's rows as they will be: every pair row is a watch, the rated ones are ratings.
+            var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + old.WatchedOnly.Count(u => !merged.ContainsKey(u)));
+            if (actions.Count == before && old.Stats == stats)
                 continue;
-            merged[key] = r.Rating;
-            changes.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingEntity(r)));
+            // Its sequence only grows (RatingStore orders users' copies by it).
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                RatingRows.StatsRow(movie.Key, stats, Math.Max(old.Seq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))));
         }
-
-        // Exactly a recount of the partition as it will be: every pair row is a watch, the rated ones are ratings.
-        var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + watchedOnly.Count(k => !merged.ContainsKey(k)));
-        if (changes.Count == 0 && storedStats == stats)
-        {
-            writer.Advance(ratings.Count);
-            return 0;
-        }
-
-        // The aggregate row goes into the last batch of the partition, after every rating row it counts. Its sequence
-        // only grows (RatingStore orders users' copies by it).
-        var statsAction = new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-            RatingRows.StatsRow(movieId, stats, Math.Max(storedSeq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
-        long written = 0;
-        var batches = changes.Chunk(BatchSize - 1).ToList();
-        if (batches.Count == 0)
-            batches.Add([]);
-        for (var i = 0; i < batches.Count; i++)
-        {
-            var actions = batches[i].ToList();
-            if (i == batches.Count - 1)
-                actions.Add(statsAction);
-            await table.SubmitTransactionAsync(actions, cancellationToken);
-            written += actions.Count;
-        }
-        writer.Advance(ratings.Count);
-        return written;
+        writer.Advance(unchanged);
+        return await SubmitChunksAsync(table, actions, writer, cancellationToken);
     }
 
-    async Task<long> WriteUserPartitionAsync(int userId, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
+    /// <summary>One <c>userratings</c> partition: the copies that differ from what is stored.</summary>
+    async Task<long> WriteUserPartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
     {
-        var stored = new Dictionary<string, double>();
+        var stored = new Dictionary<(int, int), double>();
         if (!empty)
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)}");
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(bucket)}");
             await foreach (var e in store.UserRatings.QueryAsync(filter, select: ["RowKey", "Rating"], cancellationToken: cancellationToken))
-                if (e.GetDouble("Rating") is { } value)
-                    stored[e.RowKey] = value;
+                if (e.GetDouble("Rating") is { } value && MovieStore.TryParseCopyRowKey(e.RowKey, out var userId, out var movieId))
+                    stored[(userId, movieId)] = value;
         }
         var changes = ratings
-            .Where(r => !(stored.TryGetValue(MovieStore.MovieRowKey(r.MovieId), out var old) && old == r.Rating))
+            .Where(r => !(stored.TryGetValue((r.UserId, r.MovieId), out var old) && old == r.Rating))
             .Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, UserRatingEntity(r)))
             .ToList();
-        long written = 0;
-        foreach (var chunk in changes.Chunk(BatchSize))
+        writer.Advance(ratings.Count - changes.Count);
+        return await SubmitChunksAsync(store.UserRatings, changes, writer, cancellationToken);
+    }
+
+    /// <summary>Transactions of up to 100 operations, two at a time (rows are upserts: their order does not matter).</summary>
+    static async Task<long> SubmitChunksAsync(TableClient table, List<TableTransactionAction> actions, BatchWriter writer, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(actions.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
-            await store.UserRatings.SubmitTransactionAsync(chunk, cancellationToken);
-            written += chunk.Length;
-        }
-        writer.Advance(ratings.Count);
-        return written;
+            await table.SubmitTransactionAsync(chunk, ct);
+            writer.Advance(chunk.Count(a => a.Entity.RowKey[0] != 's'));
+        });
+        return actions.Count;
     }
 
     static bool SameMovie(Movie a, Movie b) =>

@@ -12,13 +12,14 @@ namespace MovieRecs.Core.Store;
 /// <list type="bullet">
 /// <item><c>movies</c>: the catalog, RowKey = zero-padded id, spread over 32 partitions (id mod 32) so imports
 ///   batch in parallel (Azurite slows as one partition grows); always read whole into memory.</item>
-/// <item><c>ratings</c>: partitioned by movie; RowKey "u{user}" per (user, movie) pair (Rating, UnixTime, Seq; a row
-///   without Rating is a watch-only mark) plus one "stats" row holding the movie's Count, SumHalves, WatchCount and
-///   Seq, so a rating and its aggregate change in one entity-group transaction (see <see cref="RatingStore"/>).
-///   Readers of ratings skip rows without a Rating.</item>
-/// <item><c>userratings</c>: the same pairs partitioned by user (RowKey = padded movie id): one partition read gives a
-///   user's ratings. Rows with Rating are ratings, with Watched=true watch-only marks, with neither (Removed=true)
-///   tombstones of removed pairs.</item>
+/// <item><c>ratings</c>: the movies' rating records in <see cref="RatingPartitions"/> partitions (movie id mod 32). A
+///   movie's rows sit together: "s{movie}" holds its Count, SumHalves, WatchCount and Seq, and "r{movie}u{user}" each
+///   (user, movie) pair (Rating, UnixTime, Seq; a row without Rating is a watch-only mark). A rating and its movie's
+///   aggregate change in one entity-group transaction, and since many movies share a partition one transaction
+///   carries the changes of many movies (see <see cref="RatingStore"/>). Readers of ratings skip rows without a Rating.</item>
+/// <item><c>userratings</c>: the same pairs by user, in 32 partitions (user id mod 32), RowKey "{user}m{movie}": one
+///   range read gives a user's ratings. Rows with Rating are ratings, with Watched=true watch-only marks, with
+///   neither (Removed=true) tombstones of removed pairs.</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
 /// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
 /// </list>
@@ -33,7 +34,13 @@ public sealed class MovieStore
     public static readonly string[] AllTables = [MoviesTable, RatingsTable, UserRatingsTable, UsersTable, MetaTable];
 
     const int MoviePartitions = 32;
-    public const string StatsRowKey = "stats";
+
+    /// <summary>
+    /// Partitions of <c>ratings</c> and <c>userratings</c>. Few enough that concurrent writes share transactions (the
+    /// emulator's cost is per call, ~1 ms, not per row, ~0.1 ms), many enough to spread load (Azure serves about
+    /// 2,000 entities/s per partition).
+    /// </summary>
+    public const int RatingPartitions = 32;
 
     readonly TableServiceClient _service;
 
@@ -85,9 +92,50 @@ public sealed class MovieStore
     public static string MoviePartition(int movieId) => (movieId % MoviePartitions).ToString("D2", CultureInfo.InvariantCulture);
     public static string MovieRowKey(int movieId) => movieId.ToString("D10", CultureInfo.InvariantCulture);
     public static string UserRowKey(int userId) => "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
-    public static string MovieKey(int movieId) => movieId.ToString(CultureInfo.InvariantCulture);
-    public static string UserKey(int userId) => userId.ToString(CultureInfo.InvariantCulture);
     public static string UserPartition(int userId) => (userId / 1000).ToString("D6", CultureInfo.InvariantCulture);
+
+    // ---- rating rows (see the class summary) ----
+
+    /// <summary>The <c>ratings</c> partition holding a movie's rows.</summary>
+    public static string MovieKey(int movieId) => "m" + (movieId % RatingPartitions).ToString("D2", CultureInfo.InvariantCulture);
+    public static int MovieBucket(int movieId) => movieId % RatingPartitions;
+    public static string StatsRowKey(int movieId) => "s" + movieId.ToString("D8", CultureInfo.InvariantCulture);
+    public static string PairRowKey(int movieId, int userId) =>
+        "r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
+    /// <summary>RowKey bounds [from, to) of a movie's pair rows.</summary>
+    public static (string From, string To) PairRange(int movieId) =>
+        ("r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "u", "r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "v");
+
+    public static bool TryParsePairRowKey(string rowKey, out int movieId, out int userId)
+    {
+        movieId = userId = 0;
+        return rowKey.Length == 20 && rowKey[0] == 'r' && rowKey[9] == 'u'
+            && int.TryParse(rowKey.AsSpan(1, 8), NumberStyles.None, CultureInfo.InvariantCulture, out movieId)
+            && int.TryParse(rowKey.AsSpan(10, 10), NumberStyles.None, CultureInfo.InvariantCulture, out userId);
+    }
+
+    public static bool TryParseStatsRowKey(string rowKey, out int movieId)
+    {
+        movieId = 0;
+        return rowKey.Length == 9 && rowKey[0] == 's' && int.TryParse(rowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out movieId);
+    }
+
+    /// <summary>The <c>userratings</c> partition holding a user's copies.</summary>
+    public static string UserKey(int userId) => "u" + (userId % RatingPartitions).ToString("D2", CultureInfo.InvariantCulture);
+    public static int UserBucket(int userId) => userId % RatingPartitions;
+    public static string CopyRowKey(int userId, int movieId) =>
+        userId.ToString("D10", CultureInfo.InvariantCulture) + "m" + movieId.ToString("D8", CultureInfo.InvariantCulture);
+    /// <summary>RowKey bounds [from, to) of a user's copies.</summary>
+    public static (string From, string To) CopyRange(int userId) =>
+        (userId.ToString("D10", CultureInfo.InvariantCulture) + "m", userId.ToString("D10", CultureInfo.InvariantCulture) + "n");
+
+    public static bool TryParseCopyRowKey(string rowKey, out int userId, out int movieId)
+    {
+        userId = movieId = 0;
+        return rowKey.Length == 19 && rowKey[10] == 'm'
+            && int.TryParse(rowKey.AsSpan(0, 10), NumberStyles.None, CultureInfo.InvariantCulture, out userId)
+            && int.TryParse(rowKey.AsSpan(11, 8), NumberStyles.None, CultureInfo.InvariantCulture, out movieId);
+    }
 
     // ---- catalog state ----
 
@@ -157,7 +205,7 @@ public sealed class MovieStore
 
     // ---- per-movie aggregates ----
 
-    public static TableEntity ToStatsEntity(int movieId, MovieStats stats) => new(MovieKey(movieId), StatsRowKey)
+    public static TableEntity ToStatsEntity(int movieId, MovieStats stats) => new(MovieKey(movieId), StatsRowKey(movieId))
     {
         ["Count"] = stats.Count,
         ["SumHalves"] = stats.SumHalves,
@@ -170,17 +218,23 @@ public sealed class MovieStore
     /// <summary>One movie's aggregate row by direct key read (exact, fresh).</summary>
     public async Task<MovieStats> GetStatsAsync(int movieId, CancellationToken cancellationToken = default)
     {
-        var response = await Ratings.GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey, cancellationToken: cancellationToken);
+        var response = await Ratings.GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey(movieId), cancellationToken: cancellationToken);
         return response.HasValue ? ToStats(response.Value!) : MovieStats.Empty;
     }
+
+    /// <summary>Every movie's aggregate row, and only those.</summary>
+    public static string AllStatsFilter { get; } = TableClient.CreateQueryFilter($"RowKey ge {"s"} and RowKey lt {"t"}");
+
+    /// <summary>Every pair row, and only those.</summary>
+    public static string AllPairsFilter { get; } = TableClient.CreateQueryFilter($"RowKey ge {"r"} and RowKey lt {"s"}");
 
     /// <summary>Every movie's aggregate row (used when the catalog is (re)loaded).</summary>
     public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(CancellationToken cancellationToken = default)
     {
         var all = new Dictionary<int, MovieStats>();
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {StatsRowKey}");
-        await foreach (var entity in Ratings.QueryAsync(filter, cancellationToken: cancellationToken))
-            all[int.Parse(entity.PartitionKey, CultureInfo.InvariantCulture)] = ToStats(entity);
+        await foreach (var entity in Ratings.QueryAsync(AllStatsFilter, cancellationToken: cancellationToken))
+            if (TryParseStatsRowKey(entity.RowKey, out var movieId))
+                all[movieId] = ToStats(entity);
         return all;
     }
 }

@@ -103,7 +103,7 @@ public static class RatingRows
 
     public static TableEntity MovieRow(int movieId, int userId, PairRow row)
     {
-        var e = new TableEntity(MovieStore.MovieKey(movieId), MovieStore.UserRowKey(userId))
+        var e = new TableEntity(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId))
         {
             [UnixTime] = row.UnixTime,
             [Seq] = row.Seq,
@@ -119,7 +119,7 @@ public static class RatingRows
     /// <summary>The user's copy of a pair state; null <paramref name="row"/> writes a tombstone.</summary>
     public static TableEntity UserRow(int userId, int movieId, PairRow? row, long seq, long removedAt)
     {
-        var e = new TableEntity(MovieStore.UserKey(userId), MovieStore.MovieRowKey(movieId)) { [Seq] = seq };
+        var e = new TableEntity(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId)) { [Seq] = seq };
         if (row is null)
         {
             e[Removed] = true;
@@ -135,7 +135,7 @@ public static class RatingRows
     }
 
     public static UserCopy ToUserCopy(TableEntity e) => new(
-        int.Parse(e.RowKey, System.Globalization.CultureInfo.InvariantCulture),
+        MovieStore.TryParseCopyRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException($"not a user copy row key: {e.RowKey}"),
         e.GetDouble(Rating),
         e.GetBoolean(Watched) ?? false,
         e.GetInt64(UnixTime) ?? 0,

@@ -10,18 +10,19 @@ namespace MovieRecs.Core.Store;
 /// Ratings and watch marks: writes that keep every movie's aggregates exact by construction, and the reads.
 /// </summary>
 /// <remarks>
-/// <para><b>The record is the movie's partition.</b> A (user, movie) pair is one row <c>u{user:D10}</c> in the movie's
-/// partition of <c>ratings</c> (Rating set = rated; no Rating = watched only), next to the movie's <c>stats</c> row
-/// (Count, SumHalves, WatchCount, Seq). Every change of pair rows is ONE entity-group transaction holding the row
-/// changes and the stats row, the latter replaced only if its ETag is still the one read (or added if absent). A
-/// concurrent writer (another instance) makes it fail as a whole; it is re-read and retried (bounded, jittered). So
-/// after any interleaving of writes the stats row equals a recount of the partition.</para>
-/// <para><b>Group commit.</b> Within an instance, writes to one movie queue up and are committed together, up to
-/// 99 pairs per transaction: a hot movie costs one transaction per batch of waiting writes rather than one per
-/// rating, and this instance never conflicts with itself. The stats row's ETag is remembered, so a write
-/// normally costs one call: a blind insert of the pair row (a 409 reveals an existing one, which is then read).</para>
-/// <para><b>The user's copy</b> (<c>userratings</c>, the user's partition, RowKey = movie id) is written after the
-/// transaction and before the answer. It is a secondary index, ordered by the pair's sequence: every transaction
+/// <para><b>The record is the movie's rows.</b> A (user, movie) pair is one row <c>r{movie}u{user}</c> in the movie's
+/// partition of <c>ratings</c> (Rating set = rated; no Rating = watched only), next to the movie's stats row
+/// <c>s{movie}</c> (Count, SumHalves, WatchCount, Seq). Every change of pair rows is committed in ONE entity-group
+/// transaction with the movie's stats row, the latter replaced only if its ETag is still the one read (or added if
+/// absent). A concurrent writer (another instance) makes it fail as a whole; it is re-read and retried (bounded,
+/// jittered). So after any interleaving of writes the stats row equals a recount of the movie's rows.</para>
+/// <para><b>Group commit.</b> Within an instance, writes to one partition (32 of them, movie id mod 32) queue up and
+/// are committed together, up to 100 operations per transaction, the changes of many movies side by side: under load
+/// one storage call carries dozens of ratings (the emulator's cost is per call, ~1 ms, against ~0.1 ms per row), and
+/// this instance never conflicts with itself. Stats rows' ETags are remembered, so a rating normally costs one row
+/// in a transaction: a blind insert of the pair row (a 409 reveals an existing one, which is then read).</para>
+/// <para><b>The user's copy</b> (<c>userratings</c>, RowKey <c>{user}m{movie}</c> in partition user id mod 32, group
+/// committed the same way) is written after the transaction and before the answer. It is a secondary index, ordered by the pair's sequence: every transaction
 /// stamps the rows it writes with <c>Seq = max(stats.Seq + 1, now in ms)</c> (monotonic per movie, even across an
 /// import that rewrites the stats row), and a copy is only ever replaced by one with a higher Seq, ETag-conditionally.
 /// Removing leaves a tombstone in the user's partition so a late, older copy cannot resurrect a removed rating.
@@ -32,7 +33,8 @@ namespace MovieRecs.Core.Store;
 /// </remarks>
 public sealed class RatingStore
 {
-    public const int MaxPairsPerTransaction = 99;
+    /// <summary>The service's limit for one entity-group transaction.</summary>
+    public const int MaxOperationsPerTransaction = 100;
 
     // An instance busy with a movie commits back to back with the ETag it remembers (one round trip), while another
     // instance needs a read and a commit (two): the latter wins about one race in three, so it gets many attempts, and
@@ -42,6 +44,8 @@ public sealed class RatingStore
     readonly MovieStore _store;
     readonly TimeProvider _time;
     readonly ConcurrentDictionary<int, MovieSlot> _slots = new();
+    readonly GroupCommitQueue<Pending>?[] _movieQueues = new GroupCommitQueue<Pending>?[MovieStore.RatingPartitions];
+    readonly GroupCommitQueue<CopyUnit>?[] _copyQueues = new GroupCommitQueue<CopyUnit>?[MovieStore.RatingPartitions];
     long _writeVersion;
 
     public RatingStore(MovieStore store, UserRatingsCache? cache = null, TimeProvider? time = null)
@@ -73,10 +77,6 @@ public sealed class RatingStore
 
     sealed class MovieSlot
     {
-        ConcurrentQueue<Pending>? _queue;   // created on the first write: every movie gets a slot, few get writes
-        public ConcurrentQueue<Pending> Queue => _queue ?? Interlocked.CompareExchange(ref _queue, new(), null) ?? _queue!;
-        public readonly List<Pending> Deferred = [];
-        public int Draining;
         public volatile StatsState? Stats;
         public long LocalWriteVersion;
         // Pair rows as they are under RowsState (guarded by lock(this)). Every writer changes the stats row, so while
@@ -125,284 +125,332 @@ public sealed class RatingStore
 
     sealed record StatsState(MovieStats Stats, long Seq, ETag ETag, bool Exists);
 
-    sealed class Pending(PairChange change)
+    sealed class Pending(int movieId, PairChange change)
     {
+        public int MovieId { get; } = movieId;
         public PairChange Change { get; } = change;
         public TaskCompletionSource<PairResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Applies one change to the movie's partition (queued with concurrent changes of the same movie).</summary>
+    MovieSlot SlotOf(int movieId) => _slots.GetOrAdd(movieId, static _ => new MovieSlot());
+
+    GroupCommitQueue<Pending> MovieQueue(int movieId) =>
+        _movieQueues[MovieStore.MovieBucket(movieId)] ??= NewMovieQueue(MovieStore.MovieBucket(movieId));
+
+    GroupCommitQueue<Pending> NewMovieQueue(int bucket)
+    {
+        var queue = new GroupCommitQueue<Pending>(
+            // One transaction: at most 100 operations (a row per pair, a stats row per movie), each pair at most once,
+            // and a pair that had to wait keeps every later change of it waiting too (order per pair).
+            () =>
+            {
+                var pairs = new HashSet<(int, int)>();
+                var blocked = new HashSet<(int, int)>();
+                var movies = new HashSet<int>();
+                return p =>
+                {
+                    var key = (p.MovieId, p.Change.UserId);
+                    var cost = movies.Contains(p.MovieId) ? 1 : 2;
+                    if (blocked.Contains(key) || pairs.Contains(key) || pairs.Count + movies.Count + cost > MaxOperationsPerTransaction)
+                    {
+                        blocked.Add(key);
+                        return false;
+                    }
+                    pairs.Add(key);
+                    movies.Add(p.MovieId);
+                    return true;
+                };
+            },
+            group => CommitMoviesAsync(bucket, group),
+            (p, e) =>
+            {
+                SlotOf(p.MovieId).Stats = null;
+                p.Done.TrySetException(e);
+            });
+        return Interlocked.CompareExchange(ref _movieQueues[bucket], queue, null) ?? queue;
+    }
+
+    /// <summary>Applies one change to the movie's rows (committed together with concurrent changes of its partition).</summary>
     public Task<PairResult> ApplyAsync(int movieId, PairChange change)
     {
         if (!RatingId.IsRatableMovie(movieId)) throw new ArgumentOutOfRangeException(nameof(movieId));
         if (!RatingId.IsRatableUser(change.UserId)) throw new ArgumentOutOfRangeException(nameof(change));
         if (change.Kind == PairChangeKind.Rate && !MovieLens.RatingScale.IsValid(change.Rating))
             throw new ArgumentOutOfRangeException(nameof(change), change.Rating, "a rating is 0.5..5.0 in steps of 0.5");
-        var slot = _slots.GetOrAdd(movieId, static _ => new MovieSlot());
-        var pending = new Pending(change);
-        slot.Queue.Enqueue(pending);
-        if (Interlocked.CompareExchange(ref slot.Draining, 1, 0) == 0)
-            _ = DrainAsync(movieId, slot);
+        var pending = new Pending(movieId, change);
+        MovieQueue(movieId).Enqueue(pending);
         return pending.Done.Task;
     }
 
-    async Task DrainAsync(int movieId, MovieSlot slot)
+    /// <summary>One movie's part of a partition commit: what is known of its rows, and the decisions of an attempt.</summary>
+    sealed class MovieWork(int movieId, MovieSlot slot, List<Pending> items)
     {
-        await Task.Yield();   // the first caller returns to await its own result like everyone else
-        while (true)
-        {
-            var group = TakeGroup(slot);
-            if (group.Count == 0)
-            {
-                Volatile.Write(ref slot.Draining, 0);
-                if (slot.Queue.IsEmpty || Interlocked.CompareExchange(ref slot.Draining, 1, 0) != 0)
-                    return;
-                continue;
-            }
-            try
-            {
-                var results = await CommitGroupAsync(movieId, slot, group);
-                for (var i = 0; i < group.Count; i++)
-                    group[i].Done.TrySetResult(results[i]);
-            }
-            catch (Exception e)
-            {
-                slot.Stats = null;
-                foreach (var p in group)
-                    p.Done.TrySetException(e);
-            }
-        }
-    }
-
-    /// <summary>Up to 99 waiting changes of distinct users (a pair can appear only once in a transaction).</summary>
-    static List<Pending> TakeGroup(MovieSlot slot)
-    {
-        var group = new List<Pending>();
-        var users = new HashSet<int>();
-        var deferred = slot.Deferred.ToList();
-        slot.Deferred.Clear();
-        foreach (var p in deferred)
-        {
-            if (group.Count < MaxPairsPerTransaction && users.Add(p.Change.UserId)) group.Add(p);
-            else slot.Deferred.Add(p);
-        }
-        while (group.Count < MaxPairsPerTransaction && slot.Queue.TryDequeue(out var next))
-        {
-            if (users.Add(next.Change.UserId)) group.Add(next);
-            else slot.Deferred.Add(next);
-        }
-        return group;
-    }
-
-    async Task<PairResult[]> CommitGroupAsync(int movieId, MovieSlot slot, List<Pending> group)
-    {
-        var partition = MovieStore.MovieKey(movieId);
-        // Rows known to be current under `state`: userId → row (null = absent) and its ETag. Unknown rows are assumed
-        // absent (a blind insert; 409 tells otherwise). Rows are always read AFTER the stats state they are combined
+        public int MovieId { get; } = movieId;
+        public MovieSlot Slot { get; } = slot;
+        public List<Pending> Items { get; } = items;
+        // Rows known to be current under `State`: userId → row (null = absent) and its ETag. Unknown rows are assumed
+        // absent (a blind insert; a 409 tells otherwise). Rows are always read AFTER the stats state they are combined
         // with (or remembered under it): a commit then proves nothing changed in between (the stats ETag), and a
         // decision that writes nothing ("not found", "unchanged") is as of a sequence no newer than what it saw.
-        var known = new Dictionary<int, (PairRow? Row, ETag ETag)>();
-        var mustKnow = group.Where(p => p.Change.Kind is PairChangeKind.Unwatch or PairChangeKind.RemoveRating || p.Change.MayExist).Select(p => p.Change.UserId).ToHashSet();
-        var freshlyRead = new HashSet<int>();
-        var state = slot.Stats;
-        var statsFresh = false;
-        if (state is not null)
-            lock (slot)
-                if (ReferenceEquals(slot.RowsState, state))
-                    foreach (var p in group)
-                        if (slot.Rows.TryGetValue(p.Change.UserId, out var remembered))
-                            known[p.Change.UserId] = remembered;
+        public Dictionary<int, (PairRow? Row, ETag ETag)> Known { get; } = [];
+        public HashSet<int> MustKnow { get; } = [];
+        public HashSet<int> FreshlyRead { get; } = [];
+        public StatsState? State;
+        public bool StatsFresh;
+        // This attempt's decisions.
+        public PairResult?[] Results = [];
+        public MovieStats NewStats = MovieStats.Empty;
+        public long Seq;
+        public List<(int Item, TableTransactionAction Action)> Actions = [];
+        public int FirstAction, StatsAction;
+        public bool Done;
+    }
+
+    async Task CommitMoviesAsync(int bucket, List<Pending> group)
+    {
+        var partition = "m" + bucket.ToString("D2", CultureInfo.InvariantCulture);
+        var works = group.GroupBy(p => p.MovieId).Select(g => new MovieWork(g.Key, SlotOf(g.Key), g.ToList())).ToList();
+        foreach (var w in works)
+        {
+            w.MustKnow.UnionWith(w.Items.Where(p => p.Change.Kind is PairChangeKind.Unwatch or PairChangeKind.RemoveRating || p.Change.MayExist).Select(p => p.Change.UserId));
+            w.State = w.Slot.Stats;
+            if (w.State is not null)
+                lock (w.Slot)
+                    if (ReferenceEquals(w.Slot.RowsState, w.State))
+                        foreach (var p in w.Items)
+                            if (w.Slot.Rows.TryGetValue(p.Change.UserId, out var remembered))
+                                w.Known[p.Change.UserId] = remembered;
+        }
 
         for (var attempt = 1; ; attempt++)
         {
-            if (state is null)
-            {
-                state = slot.Stats = await ReadStatsAsync(partition);
-                statsFresh = true;
-                mustKnow.UnionWith(known.Keys);   // read again, after this state
-                known.Clear();
-            }
-            var toRead = mustKnow.Where(u => !known.ContainsKey(u)).ToList();
-            if (toRead.Count > 0)
-            {
-                await ReadRowsAsync(partition, toRead, known);
-                freshlyRead.UnionWith(toRead);
-            }
-            var now = _time.GetUtcNow();
-            var seq = Math.Max(state.Seq + 1, now.ToUnixTimeMilliseconds());
-            var stats = state.Stats;
-            var actions = new List<TableTransactionAction>(group.Count + 1);
-            var results = new PairResult?[group.Count];
-            var actionOwners = new List<int>(group.Count);
+            var active = works.Where(w => !w.Done).ToList();
+            if (active.Count == 0)
+                return;
+            await ReadWhatIsMissingAsync(partition, active);
 
-            for (var i = 0; i < group.Count; i++)
+            var actions = new List<TableTransactionAction>();
+            var inTransaction = new List<MovieWork>();
+            foreach (var w in active)
             {
-                var c = group[i].Change;
-                var (row, etag) = known.TryGetValue(c.UserId, out var k) ? k : (null, default);
-                PairRow? after = row;
-                PairOutcome outcome;
-                TableTransactionActionType? type = null;
-                switch (c.Kind)
+                Decide(w);
+                if (w.Actions.Count > 0)
                 {
-                    case PairChangeKind.Rate when row is null:
-                        (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.Add);
-                        stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating), WatchCount = stats.WatchCount + 1 };
-                        break;
-                    case PairChangeKind.Rate when row!.Rating is null:
-                        (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
-                        stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating) };
-                        break;
-                    case PairChangeKind.Rate when MovieStats.ToHalves(row!.Rating!.Value) == MovieStats.ToHalves(c.Rating):
-                        outcome = PairOutcome.Unchanged;
-                        break;
-                    case PairChangeKind.Rate:
-                        (outcome, after, type) = (PairOutcome.Replaced, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
-                        stats = stats with { SumHalves = stats.SumHalves - MovieStats.ToHalves(row!.Rating!.Value) + MovieStats.ToHalves(c.Rating) };
-                        break;
-                    case PairChangeKind.Watch when row is null:
-                        (outcome, after, type) = (PairOutcome.Created, new PairRow(null, c.UnixTime, seq), TableTransactionActionType.Add);
-                        stats = stats with { WatchCount = stats.WatchCount + 1 };
-                        break;
-                    case PairChangeKind.Watch:
-                        outcome = PairOutcome.Unchanged;
-                        break;
-                    case PairChangeKind.Unwatch when row is null:
-                    case PairChangeKind.RemoveRating when row is null || row.Rating is null:
-                        outcome = PairOutcome.NotFound;
-                        break;
-                    case PairChangeKind.Unwatch when row!.Rating is not null:
-                        outcome = PairOutcome.Conflict;
-                        break;
-                    case PairChangeKind.Unwatch:
-                        (outcome, after, type) = (PairOutcome.Removed, null, TableTransactionActionType.Delete);
-                        stats = stats with { WatchCount = stats.WatchCount - 1 };
-                        break;
-                    case PairChangeKind.RemoveRating:
-                        (outcome, after, type) = (PairOutcome.Removed, null, TableTransactionActionType.Delete);
-                        stats = stats with { Count = stats.Count - 1, SumHalves = stats.SumHalves - MovieStats.ToHalves(row.Rating!.Value), WatchCount = stats.WatchCount - 1 };
-                        break;
-                    default:
-                        throw new InvalidOperationException($"unhandled change {c.Kind}");
-                }
-
-                if (type is { } t)
-                {
-                    var entity = after is null
-                        ? new TableEntity(partition, MovieStore.UserRowKey(c.UserId))
-                        : RatingRows.MovieRow(movieId, c.UserId, after);
-                    actions.Add(new TableTransactionAction(t, entity, etag));
-                    actionOwners.Add(i);
-                    results[i] = new PairResult(outcome, after, seq, null);
+                    w.FirstAction = actions.Count;
+                    actions.AddRange(w.Actions.Select(a => a.Action));
+                    w.StatsAction = actions.Count;
+                    actions.Add(w.State!.Exists
+                        ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, RatingRows.StatsRow(w.MovieId, w.NewStats, w.Seq), w.State.ETag)
+                        : new TableTransactionAction(TableTransactionActionType.Add, RatingRows.StatsRow(w.MovieId, w.NewStats, w.Seq)));
+                    inTransaction.Add(w);
                 }
                 else
                 {
-                    results[i] = new PairResult(outcome, after, after?.Seq ?? state.Seq, null);
+                    FinishWithoutWriting(w);
                 }
             }
+            if (inTransaction.Count == 0)
+                continue;   // done, or some decisions need fresh reads first
 
-            if (actions.Count == 0)
-            {
-                // Nothing to write. A "not found" carries the movie's sequence (for a stale user copy's repair); with
-                // cached stats it may be old, which is safe but repairs less: read the stats, then the rows, again.
-                // No commit validates these decisions: they must rest on rows read in this call, not remembered ones
-                // (another instance may have changed them since).
-                var remembered = group.Select(p => p.Change.UserId).Where(u => !freshlyRead.Contains(u)).ToList();
-                if (remembered.Count > 0)
-                {
-                    foreach (var u in remembered)
-                    {
-                        known.Remove(u);
-                        mustKnow.Add(u);
-                    }
-                    continue;
-                }
-                if (!statsFresh && results.Any(r => r!.Outcome == PairOutcome.NotFound))
-                {
-                    state = null;
-                    continue;
-                }
-                RememberRows(slot, state, known);
-                return results.Select(r => r! with { Stats = state.Stats }).ToArray();
-            }
-
-            var statsIndex = actions.Count;
-            actions.Add(state.Exists
-                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, RatingRows.StatsRow(movieId, stats, seq), state.ETag)
-                : new TableTransactionAction(TableTransactionActionType.Add, RatingRows.StatsRow(movieId, stats, seq)));
             try
             {
                 var response = await _store.Ratings.SubmitTransactionAsync(actions);
                 Interlocked.Increment(ref _transactions);
-                var etag = response.Value[statsIndex].Headers.ETag ?? default;
-                var committed = etag == default ? null : new StatsState(stats, seq, etag, true);
-                slot.Stats = committed;
-                if (committed is not null)
-                {
-                    // The rows this transaction wrote, and those it saw unchanged, are what storage now holds.
-                    for (var a = 0; a < actionOwners.Count; a++)
-                    {
-                        var owner = actionOwners[a];
-                        known[group[owner].Change.UserId] = results[owner]!.Row is { } written
-                            ? (written, response.Value[a].Headers.ETag ?? default)
-                            : (null, default);
-                    }
-                    foreach (var (user, row) in known.Where(k => k.Value.Row is not null && k.Value.ETag == default).ToList())
-                        known.Remove(user);   // no ETag to update it with: read it next time
-                    RememberRows(slot, committed, known, committedFrom: state);
-                }
-                lock (slot)
-                {
-                    slot.LocalWriteVersion = Interlocked.Increment(ref _writeVersion);
-                    StatsChanged?.Invoke(movieId, stats);
-                }
-                return results.Select(r => r! with { Stats = stats }).ToArray();
+                foreach (var w in inTransaction)
+                    FinishCommitted(w, response.Value);
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
             {
                 Interlocked.Increment(ref _conflicts);
                 if (attempt >= MaxAttempts)
-                    throw Contention($"Too many concurrent writers of movie {movieId}; nothing was written, retry.", e);
+                    throw Contention($"Too many concurrent writers of the movies in partition {partition}; nothing was written, retry.", e);
                 var index = e.FailedTransactionActionIndex;
-                if (index is null || index == statsIndex)
+                var failed = index is { } i ? inTransaction.FirstOrDefault(w => i >= w.FirstAction && i <= w.StatsAction) : null;
+                foreach (var w in failed is null ? inTransaction : [failed])
                 {
-                    // Another writer changed the movie: read its aggregates again (then every row), after a short jittered pause.
-                    slot.Stats = state = null;
-                    if (attempt > 3)
-                        await Task.Delay(Random.Shared.Next(0, 4));
-                }
-                if (index is null || index != statsIndex)
-                {
-                    // A pair row was not as assumed (exists, or changed since read): read every row of the group, and
-                    // trust nothing remembered for this movie.
-                    foreach (var p in group)
+                    if (index is null || index == w.StatsAction)
                     {
-                        mustKnow.Add(p.Change.UserId);
-                        known.Remove(p.Change.UserId);
+                        // Another writer changed the movie: read its aggregates again (then every row).
+                        w.Slot.Stats = w.State = null;
                     }
-                    lock (slot)
-                        ForgetRows(slot);
+                    if (index is null || index != w.StatsAction)
+                    {
+                        // A pair row was not as assumed (exists, or changed since read): read every row of the movie's
+                        // part, and trust nothing remembered for it.
+                        foreach (var p in w.Items)
+                        {
+                            w.MustKnow.Add(p.Change.UserId);
+                            w.Known.Remove(p.Change.UserId);
+                        }
+                        lock (w.Slot)
+                            ForgetRows(w.Slot);
+                    }
                 }
+                if (attempt > 3)
+                    await Task.Delay(Random.Shared.Next(0, 4));   // a short jittered pause (a long one lets the other writer win more)
             }
         }
+    }
+
+    async Task ReadWhatIsMissingAsync(string partition, List<MovieWork> works)
+    {
+        var statsReads = works.Where(w => w.State is null).Select(async w =>
+        {
+            w.State = w.Slot.Stats = await ReadStatsAsync(partition, w.MovieId);
+            w.StatsFresh = true;
+            w.MustKnow.UnionWith(w.Known.Keys);   // read again, after this state
+            w.Known.Clear();
+        });
+        await Task.WhenAll(statsReads);
+        var rowReads = works.SelectMany(w => w.MustKnow.Where(u => !w.Known.ContainsKey(u)).Select(u => (Work: w, User: u))).ToList().Select(async r =>
+        {
+            var e = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.PairRowKey(r.Work.MovieId, r.User));
+            return (r.Work, r.User, Row: e.HasValue ? (RatingRows.ToPairRow(e.Value!), e.Value!.ETag) : ((PairRow?)null, default(ETag)));
+        });
+        foreach (var (w, user, row) in await Task.WhenAll(rowReads))
+        {
+            w.Known[user] = row;
+            w.FreshlyRead.Add(user);
+        }
+    }
+
+    /// <summary>This attempt's outcome of every change of the movie, the rows to write and the new aggregates.</summary>
+    void Decide(MovieWork w)
+    {
+        var state = w.State!;
+        var seq = Math.Max(state.Seq + 1, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        var stats = state.Stats;
+        var results = new PairResult?[w.Items.Count];
+        var actions = new List<(int, TableTransactionAction)>();
+        for (var i = 0; i < w.Items.Count; i++)
+        {
+            var c = w.Items[i].Change;
+            var (row, etag) = w.Known.TryGetValue(c.UserId, out var k) ? k : (null, default);
+            PairRow? after = row;
+            PairOutcome outcome;
+            TableTransactionActionType? type = null;
+            switch (c.Kind)
+            {
+                case PairChangeKind.Rate when row is null:
+                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.Add);
+                    stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating), WatchCount = stats.WatchCount + 1 };
+                    break;
+                case PairChangeKind.Rate when row!.Rating is null:
+                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
+                    stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating) };
+                    break;
+                case PairChangeKind.Rate when MovieStats.ToHalves(row!.Rating!.Value) == MovieStats.ToHalves(c.Rating):
+                    outcome = PairOutcome.Unchanged;
+                    break;
+                case PairChangeKind.Rate:
+                    (outcome, after, type) = (PairOutcome.Replaced, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
+                    stats = stats with { SumHalves = stats.SumHalves - MovieStats.ToHalves(row!.Rating!.Value) + MovieStats.ToHalves(c.Rating) };
+                    break;
+                case PairChangeKind.Watch when row is null:
+                    (outcome, after, type) = (PairOutcome.Created, new PairRow(null, c.UnixTime, seq), TableTransactionActionType.Add);
+                    stats = stats with { WatchCount = stats.WatchCount + 1 };
+                    break;
+                case PairChangeKind.Watch:
+                    outcome = PairOutcome.Unchanged;
+                    break;
+                case PairChangeKind.Unwatch when row is null:
+                case PairChangeKind.RemoveRating when row is null || row.Rating is null:
+                    outcome = PairOutcome.NotFound;
+                    break;
+                case PairChangeKind.Unwatch when row!.Rating is not null:
+                    outcome = PairOutcome.Conflict;
+                    break;
+                case PairChangeKind.Unwatch:
+                    (outcome, after, type) = (PairOutcome.Removed, null, TableTransactionActionType.Delete);
+                    stats = stats with { WatchCount = stats.WatchCount - 1 };
+                    break;
+                case PairChangeKind.RemoveRating:
+                    (outcome, after, type) = (PairOutcome.Removed, null, TableTransactionActionType.Delete);
+                    stats = stats with { Count = stats.Count - 1, SumHalves = stats.SumHalves - MovieStats.ToHalves(row.Rating!.Value), WatchCount = stats.WatchCount - 1 };
+                    break;
+                default:
+                    throw new InvalidOperationException($"unhandled change {c.Kind}");
+            }
+
+            if (type is { } t)
+            {
+                var entity = after is null
+                    ? new TableEntity(MovieStore.MovieKey(w.MovieId), MovieStore.PairRowKey(w.MovieId, c.UserId))
+                    : RatingRows.MovieRow(w.MovieId, c.UserId, after);
+                actions.Add((i, new TableTransactionAction(t, entity, etag)));
+                results[i] = new PairResult(outcome, after, seq, null);
+            }
+            else
+            {
+                results[i] = new PairResult(outcome, after, after?.Seq ?? state.Seq, null);
+            }
+        }
+        (w.Results, w.NewStats, w.Seq, w.Actions) = (results, stats, seq, actions);
+    }
+
+    /// <summary>A movie whose changes write nothing: complete it, unless its decisions rest on knowledge to refresh first.</summary>
+    void FinishWithoutWriting(MovieWork w)
+    {
+        // A "not found" carries the movie's sequence (for a stale user copy's repair); with cached stats it may be
+        // old, which is safe but repairs less: read the stats, then the rows, again. No commit validates these
+        // decisions: they must rest on rows read in this call, not remembered ones (another instance may have
+        // changed them since).
+        var remembered = w.Items.Select(p => p.Change.UserId).Where(u => !w.FreshlyRead.Contains(u)).ToList();
+        if (remembered.Count > 0)
+        {
+            foreach (var u in remembered)
+            {
+                w.Known.Remove(u);
+                w.MustKnow.Add(u);
+            }
+            return;
+        }
+        if (!w.StatsFresh && w.Results.Any(r => r!.Outcome == PairOutcome.NotFound))
+        {
+            w.State = null;
+            return;
+        }
+        RememberRows(w.Slot, w.State!, w.Known);
+        w.Done = true;
+        for (var i = 0; i < w.Items.Count; i++)
+            w.Items[i].Done.TrySetResult(w.Results[i]! with { Stats = w.State!.Stats });
+    }
+
+    void FinishCommitted(MovieWork w, IReadOnlyList<Response> responses)
+    {
+        var etag = responses[w.StatsAction].Headers.ETag ?? default;
+        var committed = etag == default ? null : new StatsState(w.NewStats, w.Seq, etag, true);
+        w.Slot.Stats = committed;
+        if (committed is not null)
+        {
+            // The rows this transaction wrote, and those it saw unchanged, are what storage now holds.
+            for (var a = 0; a < w.Actions.Count; a++)
+            {
+                var owner = w.Actions[a].Item;
+                w.Known[w.Items[owner].Change.UserId] = w.Results[owner]!.Row is { } written
+                    ? (written, responses[w.FirstAction + a].Headers.ETag ?? default)
+                    : (null, default);
+            }
+            foreach (var (user, _) in w.Known.Where(k => k.Value.Row is not null && k.Value.ETag == default).ToList())
+                w.Known.Remove(user);   // no ETag to update it with: read it next time
+            RememberRows(w.Slot, committed, w.Known, committedFrom: w.State);
+        }
+        lock (w.Slot)
+        {
+            w.Slot.LocalWriteVersion = Interlocked.Increment(ref _writeVersion);
+            StatsChanged?.Invoke(w.MovieId, w.NewStats);
+        }
+        w.Done = true;
+        for (var i = 0; i < w.Items.Count; i++)
+            w.Items[i].Done.TrySetResult(w.Results[i]! with { Stats = w.NewStats });
     }
 
     /// <summary>Conflicting writers kept winning: "unavailable, retry" (503 with Retry-After through the app's exception handler).</summary>
     static RequestFailedException Contention(string message, Exception inner) => new(503, message, "WriteContention", inner);
 
-    async Task ReadRowsAsync(string partition, IEnumerable<int> users, Dictionary<int, (PairRow? Row, ETag ETag)> known)
+    async Task<StatsState> ReadStatsAsync(string partition, int movieId)
     {
-        var reads = users.Distinct().Select(async u =>
-        {
-            var r = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.UserRowKey(u));
-            return (User: u, Entity: r.HasValue ? r.Value : null);
-        }).ToList();
-        foreach (var (user, entity) in await Task.WhenAll(reads))
-            known[user] = entity is null ? (null, default) : (RatingRows.ToPairRow(entity), entity.ETag);
-    }
-
-    async Task<StatsState> ReadStatsAsync(string partition)
-    {
-        var r = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey);
+        var r = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId));
         return r.HasValue
             ? new StatsState(MovieStore.ToStats(r.Value!), r.Value!.GetInt64(RatingRows.Seq) ?? 0, r.Value!.ETag, true)
             : new StatsState(MovieStats.Empty, 0, default, false);
@@ -417,14 +465,13 @@ public sealed class RatingStore
     {
         var before = Interlocked.Read(ref _writeVersion);
         var all = new Dictionary<int, MovieStats>();
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {MovieStore.StatsRowKey}");
-        await foreach (var e in _store.Ratings.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var e in _store.Ratings.QueryAsync(MovieStore.AllStatsFilter, cancellationToken: cancellationToken))
         {
-            if (!int.TryParse(e.PartitionKey, NumberStyles.None, CultureInfo.InvariantCulture, out var movieId))
+            if (!MovieStore.TryParseStatsRowKey(e.RowKey, out var movieId))
                 continue;
             var stats = MovieStore.ToStats(e);
             all[movieId] = stats;
-            var slot = _slots.GetOrAdd(movieId, static _ => new MovieSlot());
+            var slot = SlotOf(movieId);
             lock (slot)
             {
                 if (slot.LocalWriteVersion > before)
@@ -459,48 +506,89 @@ public sealed class RatingStore
         new(movieId, result.Row, result.Seq, result.Outcome == PairOutcome.Removed);
 
     /// <summary>
-    /// Brings the user's copies up to the given pair states (one transaction in the user's partition; up to 100
-    /// targets of distinct movies). A copy with an equal or higher sequence is left alone.
+    /// Brings the user's copies up to the given pair states (up to 100 targets of distinct movies), committed
+    /// together with other users' copies waiting for the same partition. A copy with an equal or higher sequence is
+    /// left alone.
     /// </summary>
-    public async Task SyncUserCopiesAsync(int userId, IReadOnlyList<CopyTarget> targets, CancellationToken cancellationToken = default)
+    public Task SyncUserCopiesAsync(int userId, IReadOnlyList<CopyTarget> targets, CancellationToken cancellationToken = default)
     {
         if (targets.Count == 0)
-            return;
-        if (targets.Count > 100) throw new ArgumentOutOfRangeException(nameof(targets), "at most 100 per call");
-        var partition = MovieStore.UserKey(userId);
-        var fresh = new Dictionary<int, UserCopy?>();   // read in this call: authoritative
+            return Task.CompletedTask;
+        if (targets.Count > MaxOperationsPerTransaction) throw new ArgumentOutOfRangeException(nameof(targets), "at most 100 per call");
+        var unit = new CopyUnit(userId, targets);
+        var bucket = MovieStore.UserBucket(userId);
+        var queue = _copyQueues[bucket] ??= NewCopyQueue(bucket);
+        queue.Enqueue(unit);
+        return unit.Done.Task;
+    }
+
+    /// <summary>One caller's copies to bring up to date (one user).</summary>
+    sealed class CopyUnit(int userId, IReadOnlyList<CopyTarget> targets)
+    {
+        public int UserId { get; } = userId;
+        public IReadOnlyList<CopyTarget> Targets { get; } = targets;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    GroupCommitQueue<CopyUnit> NewCopyQueue(int bucket)
+    {
+        var queue = new GroupCommitQueue<CopyUnit>(
+            () =>
+            {
+                // Each copy at most once per transaction, at most 100 of them. Order between units does not matter:
+                // a copy is only ever replaced by one with a higher sequence.
+                var copies = new HashSet<(int, int)>();
+                return u =>
+                {
+                    if (copies.Count + u.Targets.Count > MaxOperationsPerTransaction || u.Targets.Any(t => copies.Contains((u.UserId, t.MovieId))))
+                        return false;
+                    foreach (var t in u.Targets)
+                        copies.Add((u.UserId, t.MovieId));
+                    return true;
+                };
+            },
+            units => CommitCopiesAsync(bucket, units),
+            (u, e) => u.Done.TrySetException(e));
+        return Interlocked.CompareExchange(ref _copyQueues[bucket], queue, null) ?? queue;
+    }
+
+    async Task CommitCopiesAsync(int bucket, List<CopyUnit> units)
+    {
+        var partition = "u" + bucket.ToString("D2", CultureInfo.InvariantCulture);
+        var fresh = new Dictionary<(int User, int Movie), UserCopy?>();   // read in this call: authoritative
         var removedAt = _time.GetUtcNow().ToUnixTimeSeconds();
 
         // A "not found" removal only repairs an existing copy: look (in storage) before writing a tombstone nobody needs.
-        var mustRead = targets.Where(t => t.Row is null && !t.RemovedNow).Select(t => t.MovieId).ToList();
+        var mustRead = units.SelectMany(u => u.Targets.Where(t => t.Row is null && !t.RemovedNow).Select(t => (u.UserId, t.MovieId))).ToList();
         if (mustRead.Count > 0)
-            await ReadCopiesAsync(userId, mustRead, fresh, cancellationToken);
+            await ReadCopiesAsync(partition, mustRead, fresh);
 
         for (var attempt = 1; ; attempt++)
         {
             var actions = new List<TableTransactionAction>();
-            var written = new List<UserCopy>();
-            foreach (var t in targets)
-            {
-                // Remembered copies may be stale, but only ever older than storage (stored sequences only grow):
-                // skipping on sequence is safe with them, skipping on content needs a fresh read.
-                if (!fresh.TryGetValue(t.MovieId, out var copy))
-                    Cache.TryGet(userId, t.MovieId, out copy);
-                if (copy is not null && copy.Seq >= t.Seq)
-                    continue;                                    // as new or newer already
-                if (t.Row is null && !t.RemovedNow && (copy is null || copy.IsTombstone))
-                    continue;                                    // a repair with nothing to repair (read fresh above)
-                // A removal always writes its tombstone with its own sequence, even over an older tombstone: a late
-                // copy of a write ordered between the two must not come back to life.
+            var written = new List<(int User, UserCopy Copy)>();
+            foreach (var u in units)
+                foreach (var t in u.Targets)
+                {
+                    // Remembered copies may be stale, but only ever older than storage (stored sequences only grow):
+                    // skipping on sequence is safe with them, skipping on content needs a fresh read.
+                    if (!fresh.TryGetValue((u.UserId, t.MovieId), out var copy))
+                        Cache.TryGet(u.UserId, t.MovieId, out copy);
+                    if (copy is not null && copy.Seq >= t.Seq)
+                        continue;                                    // as new or newer already
+                    if (t.Row is null && !t.RemovedNow && (copy is null || copy.IsTombstone))
+                        continue;                                    // a repair with nothing to repair (read fresh above)
+                    // A removal always writes its tombstone with its own sequence, even over an older tombstone: a late
+                    // copy of a write ordered between the two must not come back to life.
 
-                var entity = RatingRows.UserRow(userId, t.MovieId, t.Row, t.Seq, removedAt);
-                actions.Add(copy is null
-                    ? new TableTransactionAction(TableTransactionActionType.Add, entity)
-                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, copy.ETag));
-                written.Add(RatingRows.ToUserCopy(entity));
-            }
+                    var entity = RatingRows.UserRow(u.UserId, t.MovieId, t.Row, t.Seq, removedAt);
+                    actions.Add(copy is null
+                        ? new TableTransactionAction(TableTransactionActionType.Add, entity)
+                        : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, copy.ETag));
+                    written.Add((u.UserId, RatingRows.ToUserCopy(entity)));
+                }
             if (actions.Count == 0)
-                return;
+                break;
 
             try
             {
@@ -510,46 +598,49 @@ public sealed class RatingStore
                     var a = actions[0];
                     var entity = (TableEntity)a.Entity;
                     var response = a.ActionType == TableTransactionActionType.Add
-                        ? await _store.UserRatings.AddEntityAsync(entity, cancellationToken)
-                        : await _store.UserRatings.UpdateEntityAsync(entity, a.ETag, TableUpdateMode.Replace, cancellationToken);
+                        ? await _store.UserRatings.AddEntityAsync(entity)
+                        : await _store.UserRatings.UpdateEntityAsync(entity, a.ETag, TableUpdateMode.Replace);
                     etags = [response.Headers.ETag];
                 }
                 else
                 {
-                    var response = await _store.UserRatings.SubmitTransactionAsync(actions, cancellationToken);
+                    var response = await _store.UserRatings.SubmitTransactionAsync(actions);
                     etags = response.Value.Select(r => r.Headers.ETag).ToList();
                 }
                 for (var i = 0; i < written.Count; i++)
-                    Cache.Apply(userId, written[i] with { ETag = etags[i] ?? default });
-                return;
+                    Cache.Apply(written[i].User, written[i].Copy with { ETag = etags[i] ?? default });
+                break;
             }
             catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
             {
                 if (attempt >= MaxAttempts)
-                    throw Contention($"Too many concurrent writers of user {userId}'s ratings; the change is recorded for the movie but not yet in the user's list: retry (a retry completes it).", e);
+                    throw Contention("Too many concurrent writers of these users' ratings; the change is recorded for the movie but not yet in the user's list: retry (a retry completes it).", e);
                 // Someone else wrote a copy first, or our knowledge was stale: read the failing copy (all of them when
                 // the service does not say which failed) and decide again; a blind insert covers the unknown others.
                 Interlocked.Increment(ref _conflicts);
                 var failed = actions.Count == 1 ? 0 : (e as TableTransactionFailedException)?.FailedTransactionActionIndex;
-                var reread = failed is { } f && f < written.Count ? [written[f].MovieId] : targets.Select(t => t.MovieId);
-                await ReadCopiesAsync(userId, reread, fresh, cancellationToken);
+                var reread = failed is { } f && f < written.Count
+                    ? [(written[f].User, written[f].Copy.MovieId)]
+                    : units.SelectMany(u => u.Targets.Select(t => (u.UserId, t.MovieId))).ToList();
+                await ReadCopiesAsync(partition, reread, fresh);
             }
         }
+        foreach (var u in units)
+            u.Done.TrySetResult();
     }
 
-    async Task ReadCopiesAsync(int userId, IEnumerable<int> movieIds, Dictionary<int, UserCopy?> fresh, CancellationToken cancellationToken)
+    async Task ReadCopiesAsync(string partition, IEnumerable<(int User, int Movie)> copies, Dictionary<(int User, int Movie), UserCopy?> fresh)
     {
-        var partition = MovieStore.UserKey(userId);
-        var reads = movieIds.Distinct().Select(async m =>
+        var reads = copies.Distinct().Select(async c =>
         {
-            var r = await _store.UserRatings.GetEntityIfExistsAsync(partition, MovieStore.MovieRowKey(m), cancellationToken: cancellationToken);
-            return (Movie: m, Copy: r.HasValue ? RatingRows.ToUserCopy(r.Value!) : null);
+            var r = await _store.UserRatings.GetEntityIfExistsAsync(partition, MovieStore.CopyRowKey(c.User, c.Movie));
+            return (c, Copy: r.HasValue ? RatingRows.ToUserCopy(r.Value!) : null);
         }).ToList();
-        foreach (var (movie, copy) in await Task.WhenAll(reads))
+        foreach (var (c, copy) in await Task.WhenAll(reads))
         {
-            fresh[movie] = copy;
+            fresh[c] = copy;
             if (copy is not null)
-                Cache.Apply(userId, copy);
+                Cache.Apply(c.User, copy);
         }
     }
 
@@ -614,7 +705,7 @@ public sealed class RatingStore
     /// <summary>A pair as stored in the movie's partition (the record), or null.</summary>
     public async Task<PairRow?> GetPairAsync(int userId, int movieId, CancellationToken cancellationToken = default)
     {
-        var r = await _store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
+        var r = await _store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId), cancellationToken: cancellationToken);
         return r.HasValue ? RatingRows.ToPairRow(r.Value!) : null;
     }
 
@@ -622,9 +713,10 @@ public sealed class RatingStore
     public async Task<IReadOnlyList<UserCopy>> ReadUserCopiesAsync(int userId, CancellationToken cancellationToken = default)
     {
         var list = new List<UserCopy>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)}");
+        var (from, to) = MovieStore.CopyRange(userId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}");
         await foreach (var e in _store.UserRatings.QueryAsync(filter, cancellationToken: cancellationToken))
-            if (int.TryParse(e.RowKey, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            if (MovieStore.TryParseCopyRowKey(e.RowKey, out var user, out _) && user == userId)
                 list.Add(RatingRows.ToUserCopy(e));
         return list;
     }
@@ -645,9 +737,10 @@ public sealed class RatingStore
         int movieId, int skip, int take, CancellationToken cancellationToken = default)
     {
         var partition = MovieStore.MovieKey(movieId);
-        var statsTask = _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey, cancellationToken: cancellationToken);
+        var statsTask = _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId), cancellationToken: cancellationToken);
         var items = new List<(int, PairRow)>(take);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {"u"} and RowKey lt {"v"}");
+        var (from, to) = MovieStore.PairRange(movieId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {to}");
         var seen = 0;
         await foreach (var e in _store.Ratings.QueryAsync(filter, maxPerPage: (int)Math.Clamp((long)skip + take, 1, 1000),
                            select: ["RowKey", RatingRows.Rating, RatingRows.UnixTime, RatingRows.Seq], cancellationToken: cancellationToken))
@@ -656,7 +749,8 @@ public sealed class RatingStore
                 continue;
             if (seen++ < skip)
                 continue;
-            items.Add((int.Parse(e.RowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), RatingRows.ToPairRow(e)));
+            if (MovieStore.TryParsePairRowKey(e.RowKey, out _, out var userId))
+                items.Add((userId, RatingRows.ToPairRow(e)));
             if (items.Count >= take)
                 break;
         }
@@ -672,15 +766,11 @@ public sealed class RatingStore
     {
         int count = 0, watches = 0;
         long halves = 0;
-        var stored = MovieStats.Empty;
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)}");
+        var stored = await _store.GetStatsAsync(movieId, cancellationToken);
+        var (from, to) = MovieStore.PairRange(movieId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}");
         await foreach (var e in _store.Ratings.QueryAsync(filter, cancellationToken: cancellationToken))
         {
-            if (e.RowKey == MovieStore.StatsRowKey)
-            {
-                stored = MovieStore.ToStats(e);
-                continue;
-            }
             watches++;
             if (e.GetDouble(RatingRows.Rating) is { } r)
             {
