@@ -65,6 +65,9 @@ public sealed class RatingStore
     /// </summary>
     public Action<int, MovieStats>? StatsChanged { get; set; }
 
+    /// <summary>Where committed ratings are recorded for trending (the app points it at its <see cref="Discovery.RatingActivity"/>).</summary>
+    public Discovery.RatingActivity? Activity { get; set; }
+
     /// <summary>Transactions committed by this instance (diagnostics).</summary>
     public long Transactions => Interlocked.Read(ref _transactions);
     long _transactions;
@@ -442,7 +445,12 @@ public sealed class RatingStore
         }
         w.Done = true;
         for (var i = 0; i < w.Items.Count; i++)
-            w.Items[i].Done.TrySetResult(w.Results[i]! with { Stats = w.NewStats });
+        {
+            var result = w.Results[i]!;
+            if (result.Outcome is PairOutcome.Created or PairOutcome.Replaced && result.Row is { IsRated: true } row)
+                Activity?.Record(w.MovieId, row.UnixTime);
+            w.Items[i].Done.TrySetResult(result with { Stats = w.NewStats });
+        }
     }
 
     /// <summary>Conflicting writers kept winning: "unavailable, retry" (503 with Retry-After through the app's exception handler).</summary>

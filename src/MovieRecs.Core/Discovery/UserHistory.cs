@@ -1,0 +1,81 @@
+using MovieRecs.Core.Store;
+
+namespace MovieRecs.Core.Discovery;
+
+/// <summary>One of a user's ratings: 0.5..5.0 stars at a unix time (seconds).</summary>
+public readonly record struct UserRating(int MovieId, double Rating, long UnixTime);
+
+/// <summary>
+/// What the discovery lists know about a user: their ratings (one per movie) and every movie they have seen,
+/// rated or only marked watched. Immutable.
+/// </summary>
+public sealed class UserHistory
+{
+    readonly UserRating[] _ratings;
+    readonly HashSet<int> _watched;
+
+    /// <summary>A user with no ratings and nothing watched.</summary>
+    public static UserHistory Empty { get; } = new([]);
+
+    /// <param name="ratings">The user's ratings; should a movie appear twice, the later rating (by time, then position) wins.</param>
+    /// <param name="watchedWithoutRating">Movies marked watched but not rated (rated movies count as watched anyway).</param>
+    public UserHistory(IEnumerable<UserRating> ratings, IEnumerable<int>? watchedWithoutRating = null)
+    {
+        ArgumentNullException.ThrowIfNull(ratings);
+        var list = ratings is ICollection<UserRating> c ? new List<UserRating>(c.Count) : [];
+        _watched = new HashSet<int>(list.Capacity);
+        var repeated = false;
+        foreach (var r in ratings)
+        {
+            list.Add(r);
+            repeated |= !_watched.Add(r.MovieId);
+        }
+        _ratings = repeated ? KeepLatest(list) : [.. list];
+        if (_ratings.Length > 0)
+        {
+            var sum = 0.0;
+            foreach (var r in _ratings)
+                sum += r.Rating;
+            MeanRating = sum / _ratings.Length;
+        }
+        if (watchedWithoutRating is not null)
+            _watched.UnionWith(watchedWithoutRating);
+    }
+
+    static UserRating[] KeepLatest(List<UserRating> ratings)
+    {
+        var byMovie = new Dictionary<int, UserRating>();
+        foreach (var r in ratings)
+            if (!byMovie.TryGetValue(r.MovieId, out var seen) || r.UnixTime >= seen.UnixTime)
+                byMovie[r.MovieId] = r;
+        return [.. byMovie.Values];
+    }
+
+    /// <summary>The history held in a user's copies of their pairs (<c>userratings</c>); tombstones are skipped.</summary>
+    public static UserHistory FromCopies(IEnumerable<UserCopy> copies)
+    {
+        ArgumentNullException.ThrowIfNull(copies);
+        var ratings = new List<UserRating>();
+        var watched = new List<int>();
+        foreach (var c in copies)
+        {
+            if (c.Rating is { } r)
+                ratings.Add(new UserRating(c.MovieId, r, c.UnixTime));
+            else if (c.Watched)
+                watched.Add(c.MovieId);
+        }
+        return new UserHistory(ratings, watched);
+    }
+
+    /// <summary>The user's ratings, one per movie, in no particular order.</summary>
+    public IReadOnlyList<UserRating> Ratings => _ratings;
+
+    /// <summary>Every movie the user has rated or marked watched.</summary>
+    public IReadOnlySet<int> Watched => _watched;
+
+    /// <summary>True when the user rated or marked the movie watched.</summary>
+    public bool HasWatched(int movieId) => _watched.Contains(movieId);
+
+    /// <summary>Mean of the user's ratings, or null without ratings.</summary>
+    public double? MeanRating { get; }
+}
