@@ -93,6 +93,12 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IAsyncLifetime
 
     async Task AssertStoredAsync(ConcurrentDictionary<(int User, int Movie), double> acked, int[] users, HttpClient client)
     {
+        // The rating log (what training reads) holds every acknowledged rating too.
+        var (logged, _) = await _store.Log.ReadRatingsAsync();
+        var fromLog = logged.ToDictionary(r => (r.UserId, r.MovieId), r => (double)r.Rating);
+        foreach (var (pair, rating) in acked)
+            Assert.True(fromLog.TryGetValue(pair, out var value) && value == rating, $"user {pair.User} movie {pair.Movie}: log {value}, acknowledged {rating}");
+
         foreach (var user in users)
         {
             var expected = acked.Where(p => p.Key.User == user).ToDictionary(p => p.Key.Movie, p => p.Value);

@@ -119,6 +119,18 @@ public sealed class RatingConsistencyTests(ITestOutputHelper output) : IAsyncLif
         }
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
 
+        // ...the rating log (what training reads) replays to exactly the stored ratings...
+        var (logged, info) = await _store.Log.ReadRatingsAsync();
+        output.WriteLine($"rating log: {info}");
+        var fromLog = logged.Where(r => Movies.Contains(r.MovieId) && users.Contains(r.UserId)).ToDictionary(r => (r.UserId, r.MovieId), r => (double)r.Rating);
+        var fromTable = new Dictionary<(int, int), double>();
+        foreach (var movie in Movies)
+            foreach (var (user, rating) in await Stored.MovieRatingsAsync(_store, movie))
+                if (users.Contains(user))
+                    fromTable[(user, movie)] = rating;
+        Assert.Equal(fromTable.OrderBy(p => p.Key), fromLog.OrderBy(p => p.Key));
+        Assert.Equal(0, info.Malformed);
+
         // ...and both instances serve them: avg-rating reads the row, listings the in-memory figures (converged by the stats refresh).
         foreach (var factory in new[] { a, b })
         {

@@ -125,26 +125,11 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         return manifest;
     }
 
-    /// <summary>
-    /// Every rating in the <c>ratings</c> table (the movie-partitioned record), watch-only marks skipped. A full scan:
-    /// fine for the local and demo scale; an append-only rating log is the path at scale (docs/engine.md).
-    /// </summary>
+    /// <summary>Every current rating, replayed from the rating log (a few blob downloads, not a table scan).</summary>
     public static async Task<(RatingRow[] Ratings, int SkippedWatchOnly)> ReadRatingsAsync(MovieStore store, CancellationToken cancellationToken = default)
     {
-        var list = new List<RatingRow>(1 << 16);
-        var skipped = 0;
-        await foreach (var e in store.Ratings.QueryAsync(MovieStore.AllPairsFilter, select: ["RowKey", RatingRows.Rating, RatingRows.UnixTime], cancellationToken: cancellationToken))
-        {
-            if (!MovieStore.TryParsePairRowKey(e.RowKey, out var movieId, out var userId))
-                continue;
-            if (e.GetDouble(RatingRows.Rating) is not { } rating)
-            {
-                skipped++;
-                continue;
-            }
-            list.Add(new RatingRow(userId, movieId, (float)rating, e.GetInt64(RatingRows.UnixTime) ?? 0));
-        }
-        return (list.ToArray(), skipped);
+        var (ratings, info) = await store.Log.ReadRatingsAsync(cancellationToken);
+        return (Array.ConvertAll(ratings, r => new RatingRow(r.UserId, r.MovieId, r.Rating, r.Timestamp)), info.WatchOnly);
     }
 
     /// <summary>Per-user hold-out: of each user with at least <paramref name="minRatings"/> ratings, a random <paramref name="fraction"/> (at least one).</summary>

@@ -52,9 +52,15 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
 
         // Ratings by movie, each movie with its aggregate row; then by user. Each partition holds many movies (users).
         writer.StartPhase("ratings by movie", data.Ratings.Count);
+        var logged = new List<RatingLog.Entry>[MovieStore.RatingPartitions];
         foreach (var group in data.Ratings.GroupBy(r => MovieStore.MovieBucket(r.MovieId)))
-            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, cancellationToken));
+            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, logged[group.Key] = [], cancellationToken));
         written += await writer.DrainAsync(cancellationToken);
+
+        // The changed ratings go to the rating log too (what training reads), with their movies' new sequences.
+        var log = logged.Where(l => l is not null).SelectMany(l => l).ToList();
+        if (log.Count > 0)
+            await store.Log.WriteImportAsync(log, cancellationToken);
 
         writer.StartPhase("ratings by user", data.Ratings.Count);
         foreach (var group in data.Ratings.GroupBy(r => MovieStore.UserBucket(r.UserId)))
@@ -107,7 +113,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
     }
 
     /// <summary>One <c>ratings</c> partition: the rows of its movies that differ from what is stored, and each changed movie's aggregate row.</summary>
-    async Task<long> WriteMoviePartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
+    async Task<long> WriteMoviePartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, List<RatingLog.Entry> log, CancellationToken cancellationToken)
     {
         var table = store.Ratings;
         var partition = MovieStore.MovieKey(bucket);
@@ -136,6 +142,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
             var old = Of(movie.Key);
             var merged = new Dictionary<int, double>(old.Rated);
             var before = actions.Count;
+            var seq = Math.Max(old.Seq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             foreach (var r in movie)
             {
                 if (old.Rated.TryGetValue(r.UserId, out var value) && value == r.Rating)
@@ -145,14 +152,14 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                 }
                 merged[r.UserId] = r.Rating;
                 actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingEntity(r)));
+                log.Add(new RatingLog.Entry(r.UserId, r.MovieId, r.Rating, false, r.Timestamp, seq));
             }
             // Exactly a recount of the movie's rows as they will be: every pair row is a watch, the rated ones are ratings.
             var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + old.WatchedOnly.Count(u => !merged.ContainsKey(u)));
             if (actions.Count == before && old.Stats == stats)
                 continue;
-            // Its sequence only grows (RatingStore orders users' copies by it).
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                RatingRows.StatsRow(movie.Key, stats, Math.Max(old.Seq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))));
+            // Its sequence only grows (RatingStore orders users' copies by it, the rating log pair states).
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingRows.StatsRow(movie.Key, stats, seq)));
         }
         writer.Advance(unchanged);
         return await SubmitChunksAsync(table, actions, writer, cancellationToken);
@@ -183,7 +190,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         await Parallel.ForEachAsync(actions.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
             await table.SubmitTransactionAsync(chunk, ct);
-            writer.Advance(chunk.Count(a => a.Entity.RowKey[0] != 's'));
+            writer.Advance(chunk.Count(a => !MovieStore.TryParseStatsRowKey(a.Entity.RowKey, out _)));   // progress counts ratings
         });
         return actions.Count;
     }

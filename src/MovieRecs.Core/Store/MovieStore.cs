@@ -22,6 +22,7 @@ namespace MovieRecs.Core.Store;
 ///   neither (Removed=true) tombstones of removed pairs.</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
 /// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
+/// <item>the <c>ratinglog</c> blob container: every rating change appended, for training (<see cref="RatingLog"/>).</item>
 /// </list>
 /// </summary>
 public sealed class MovieStore
@@ -52,6 +53,7 @@ public sealed class MovieStore
         UserRatings = _service.GetTableClient(UserRatingsTable);
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
+        Log = new RatingLog(connectionString);
     }
 
     public TableClient Movies { get; }
@@ -59,11 +61,13 @@ public sealed class MovieStore
     public TableClient UserRatings { get; }
     public TableClient Users { get; }
     public TableClient Meta { get; }
+    public RatingLog Log { get; }
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         foreach (var table in AllTables)
             await _service.CreateTableIfNotExistsAsync(table, cancellationToken);
+        await Log.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
     /// <summary>Drops every table and creates them empty again (import --replace, or replacing the demo data).</summary>
@@ -74,6 +78,7 @@ public sealed class MovieStore
             try { await _service.DeleteTableAsync(table, cancellationToken); }
             catch (RequestFailedException e) when (e.Status == 404) { }
         }
+        await Log.DeleteAllAsync(cancellationToken);
         // Azure keeps a deleted table's name reserved for a while (409 TableBeingDeleted); Azurite does not.
         for (var attempt = 0; ; attempt++)
         {

@@ -673,10 +673,15 @@ public sealed class RatingStore
     async Task<PairResult> ApplyOneAsync(int userId, int movieId, PairChange change, CancellationToken cancellationToken)
     {
         var result = await ApplyAsync(movieId, change);
-        // Always, even when nothing changed: a retried request repairs a copy a crash left behind.
-        await SyncUserCopiesAsync(userId, [TargetOf(movieId, result)], cancellationToken);
+        // Always, even when nothing changed: a retried request repairs a copy (or log line) a crash left behind.
+        await Task.WhenAll(
+            SyncUserCopiesAsync(userId, [TargetOf(movieId, result)], cancellationToken),
+            _store.Log.AppendAsync([LogEntryOf(userId, movieId, result)]));
         return result;
     }
+
+    RatingLog.Entry LogEntryOf(int userId, int movieId, PairResult result) =>
+        RatingLog.Entry.Of(userId, movieId, result.Row, result.Seq, _time.GetUtcNow().ToUnixTimeSeconds());
 
     /// <summary>
     /// Rates several movies for one user (distinct movies, at most 100): one transaction per movie (grouped with
@@ -698,10 +703,14 @@ public sealed class RatingStore
             // Fall through: sync what was written, then report the failure.
         }
         var targets = new List<CopyTarget>(tasks.Length);
+        var log = new List<RatingLog.Entry>(tasks.Length);
         for (var i = 0; i < tasks.Length; i++)
             if (tasks[i].IsCompletedSuccessfully)
+            {
                 targets.Add(TargetOf(ratings[i].MovieId, tasks[i].Result));
-        await SyncUserCopiesAsync(userId, targets, cancellationToken);
+                log.Add(LogEntryOf(userId, ratings[i].MovieId, tasks[i].Result));
+            }
+        await Task.WhenAll(SyncUserCopiesAsync(userId, targets, cancellationToken), _store.Log.AppendAsync(log));
         var failed = tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully);
         if (failed is not null)
             await failed;   // throws its exception
