@@ -85,11 +85,13 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(4, await CountAsync(store.UserRatings));
         Assert.Equal(3, await CountAsync(store.Movies));
 
-        // A second run finds everything in place and writes nothing.
+        // A second run finds everything in place and writes nothing (not to the rating log either).
+        var logBlobs = await CountBlobsAsync(store);
         var (again, againOutput) = Console();
         Assert.Equal(0, await ImportCommand.RunAsync(dir, _azurite.ConnectionString, replace: false, again, CancellationToken.None));
         Assert.Contains(" 0 rows written", againOutput.ToString());
         Assert.Equal(4, await CountAsync(store.UserRatings));
+        Assert.Equal(logBlobs, await CountBlobsAsync(store));
     }
 
     [Fact]
@@ -122,10 +124,14 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(0, await ImportCommand.RunAsync(other, _azurite.ConnectionString, replace: false, Console().Console, CancellationToken.None));
         Assert.Equal([1, 2, 3, 10], (await store.LoadMoviesAsync()).Select(m => m.Id).Order());
 
+        Assert.Equal(4 + 1, (await store.Log.ReadRatingsAsync()).Ratings.Length);
+
         Assert.Equal(0, await ImportCommand.RunAsync(other, _azurite.ConnectionString, replace: true, Console().Console, CancellationToken.None));
         Assert.Equal([10], (await store.LoadMoviesAsync()).Select(m => m.Id));
         Assert.Equal(1, await CountAsync(store.UserRatings));
         Assert.Equal(0, (await store.GetStatsAsync(1)).Count);
+        // The rating log was replaced with the data: training sees only the new rating.
+        Assert.Equal([new RatingRow(7, 10, 4.5f, 964982703)], (await store.Log.ReadRatingsAsync()).Ratings);
     }
 
     [Fact]
@@ -157,6 +163,19 @@ public sealed class ImportTests : IAsyncLifetime
             Assert.Equal(mine.Average(r => (double)r.Rating), stats.AverageRating!.Value, 9);
         }
         Assert.Equal(610, await CountAsync(store.Users));
+
+        // The rating log replays to exactly the file (what training reads).
+        var (logged, info) = await store.Log.ReadRatingsAsync();
+        Assert.Equal(ratings.OrderBy(r => (r.UserId, r.MovieId)), logged.OrderBy(r => (r.UserId, r.MovieId)));
+        Assert.Equal(0, info.Malformed);
+    }
+
+    static async Task<int> CountBlobsAsync(MovieStore store)
+    {
+        var n = 0;
+        await foreach (var _ in store.Log.Container.GetBlobsAsync())
+            n++;
+        return n;
     }
 
     static (IAnsiConsole Console, StringWriter Output) Console()
