@@ -52,6 +52,7 @@ public sealed class FunctionMetadataTests(AppFixture app)
         Assert.True(publish.ExitCode == 0, log);
 
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "host.json")));
+        Assert.Equal("00:10:00", host.RootElement.GetProperty("functionTimeout").GetString());   // training runs up to minutes
         var handler = host.RootElement.GetProperty("customHandler");
         Assert.True(handler.GetProperty("enableForwardingHttpRequest").GetBoolean());
         var executable = handler.GetProperty("description").GetProperty("defaultExecutablePath").GetString()!;

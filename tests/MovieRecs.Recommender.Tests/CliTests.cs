@@ -95,6 +95,9 @@ public class CliTests
 
         (code, _) = await Run("train", "--ratings", ratings, "--out", dir.File("m.bin"), "--set", "mfEpochs=5");
         Assert.Equal(0, code);
+        // A file needs a file: --ratings without --out (or --out alone, which would mean training from storage) is an error.
+        Assert.Equal(2, (await Run("train", "--ratings", ratings)).Item1);
+        Assert.Equal(2, (await Run("train", "--out", dir.File("x.bin"))).Item1);
         (code, _) = await Run("recommend", "--model", dir.File("m.bin"), "--users", ratings, "--k", "5", "--out", dir.File("r.csv"));
         Assert.Equal(0, code);
         var r = File.ReadAllLines(dir.File("r.csv"));

@@ -53,22 +53,43 @@ public static class ModelCommands
 
     static Command CreateTrain()
     {
-        var ratings = new Option<FileInfo>("--ratings") { Description = "Ratings file to train on", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = "Model file to write", Required = true };
+        var ratings = new Option<FileInfo>("--ratings") { Description = "Ratings file to train on (without it: train on the ratings in storage, as the TrainModel function does)" };
+        var output = new Option<FileInfo>("--out") { Description = "Model file to write (with --ratings)" };
+        var connection = new Option<string?>("--connection") { Description = "Storage connection string when training from storage (default: the AzureWebJobsStorage variable, else development storage)" };
         var set = SetOption();
         var seed = SeedOption();
         var threads = ThreadsOption();
-        var command = new Command("train", "Train a recommender model and save it (versioned binary format)") { ratings, output, set, seed, threads };
-        command.SetAction((p, ct) => Guard(() =>
+        var command = new Command("train",
+            "Train a model. From storage (default): the TrainModel function's run, writing a new model version and activating it. "
+            + "With --ratings F --out F: from a file, saved to a file (versioned binary format)") { ratings, output, connection, set, seed, threads };
+        command.SetAction(async (p, ct) =>
         {
-            var options = BuildOptions(p, set, seed, threads);
-            var sw = Stopwatch.StartNew();
-            var model = TrainFromFile(p.GetValue(ratings)!.FullName, options, line => Console.Error.WriteLine("  " + line));
-            var trainSeconds = sw.Elapsed.TotalSeconds;
-            model.Save(p.GetValue(output)!.FullName);
-            Console.WriteLine($"trained on {model.RatingCount:N0} ratings ({model.UserCount:N0} users, {model.MovieCount:N0} movies) in {trainSeconds:F2} s; wrote {p.GetValue(output)!.FullName} ({new FileInfo(p.GetValue(output)!.FullName).Length / 1048576.0:F1} MiB)");
-            return 0;
-        }));
+            if (p.GetValue(ratings) is null)
+            {
+                if (p.GetValue(output) is not null)
+                {
+                    Console.Error.WriteLine("error: --out needs --ratings (training from storage writes a model version to storage)");
+                    return 2;
+                }
+                var connectionString = p.GetValue(connection) ?? Environment.GetEnvironmentVariable("AzureWebJobsStorage") ?? "UseDevelopmentStorage=true";
+                return await TrainFromStorageCommand.RunAsync(connectionString, Spectre.Console.AnsiConsole.Console, ct);
+            }
+            if (p.GetValue(output) is null)
+            {
+                Console.Error.WriteLine("error: --ratings needs --out (the model file to write)");
+                return 2;
+            }
+            return await Guard(() =>
+            {
+                var options = BuildOptions(p, set, seed, threads);
+                var sw = Stopwatch.StartNew();
+                var model = TrainFromFile(p.GetValue(ratings)!.FullName, options, line => Console.Error.WriteLine("  " + line));
+                var trainSeconds = sw.Elapsed.TotalSeconds;
+                model.Save(p.GetValue(output)!.FullName);
+                Console.WriteLine($"trained on {model.RatingCount:N0} ratings ({model.UserCount:N0} users, {model.MovieCount:N0} movies) in {trainSeconds:F2} s; wrote {p.GetValue(output)!.FullName} ({new FileInfo(p.GetValue(output)!.FullName).Length / 1048576.0:F1} MiB)");
+                return 0;
+            });
+        });
         return command;
     }
 

@@ -6,25 +6,12 @@ using Spectre.Console;
 namespace MovieRecs.Cli.Commands;
 
 /// <summary>
-/// <c>movierecs train-storage [--connection CS]</c>: one training run against the app's storage, exactly as the
-/// TrainModel function runs it (same <see cref="TrainingJob"/>): reads every rating, evaluates on the hold-out, writes
-/// <c>models/&lt;version&gt;/</c> create-only and makes it the active model. (<c>train</c> is the file-based trainer.)
+/// <c>movierecs train [--connection CS]</c>: one training run against the app's storage, exactly as the TrainModel
+/// function runs it (same <see cref="TrainingJob"/>): replays the rating log, evaluates on the hold-out, writes
+/// <c>models/&lt;version&gt;/</c> create-only and makes it the active model.
 /// </summary>
 public static class TrainFromStorageCommand
 {
-    public static Command Create()
-    {
-        var connection = new Option<string?>("--connection") { Description = "Storage connection string (default: the AzureWebJobsStorage variable, else development storage)" };
-        var command = new Command("train-storage",
-            "Train on the ratings in storage, write a new model version and activate it (the TrainModel function's job, run here)") { connection };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var connectionString = parse.GetValue(connection) ?? Environment.GetEnvironmentVariable("AzureWebJobsStorage") ?? "UseDevelopmentStorage=true";
-            return await RunAsync(connectionString, AnsiConsole.Console, cancellationToken);
-        });
-        return command;
-    }
-
     public static async Task<int> RunAsync(string connectionString, IAnsiConsole console, CancellationToken cancellationToken)
     {
         await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken);

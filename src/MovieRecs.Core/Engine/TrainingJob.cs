@@ -23,7 +23,7 @@ public enum TrainingOutcome
 public sealed class PermanentTrainingException(string message) : Exception(message);
 
 /// <summary>
-/// One training run, shared by the queue-triggered function, the standalone listener and <c>movierecs train-storage</c>:
+/// One training run, shared by the queue-triggered function, the standalone listener and <c>movierecs train</c>:
 /// read every rating, evaluate on a per-user hold-out, train the served model on everything, write the version
 /// create-only, then move the active pointer. A failure records its error and leaves the active model alone.
 /// </summary>
