@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using MovieRecs.Functions.Admin;
+using MovieRecs.Functions.Discovery;
+using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Movies;
 using MovieRecs.Functions.Ratings;
@@ -29,4 +31,10 @@ namespace MovieRecs.Functions;
 [JsonSerializable(typeof(CreatedUser))]
 [JsonSerializable(typeof(UserDetails))]
 [JsonSerializable(typeof(UnratedMovies))]
+[JsonSerializable(typeof(GenreChartPage))]
+[JsonSerializable(typeof(TrendingMovies))]
+[JsonSerializable(typeof(PersonalizedRecommendations))]
+[JsonSerializable(typeof(UserAnalyticsResponse))]
+[JsonSerializable(typeof(ModelVersionManifest))]
+[JsonSerializable(typeof(LegacyRecommendations))]
 internal sealed partial class AppJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Core;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Storage.Tables;
@@ -54,5 +55,6 @@ public static class Extensions
         services.AddSingleton<CatalogSync>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
         builder.AddEngine();
+        builder.AddDiscovery();
     }
 }

@@ -1,5 +1,6 @@
 using MovieRecs.Functions;
 using MovieRecs.Functions.Admin;
+using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Hosting;
@@ -24,6 +25,8 @@ api.MapMovieLists();
 api.MapUsers();
 api.MapRatings();
 api.MapEngine();
+api.MapDiscovery();
+api.MapFilmes();   // the Portuguese front end's routes
 api.MapHealth();
 api.MapAdmin();
 api.MapApiDocs();

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Catalog;
+using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Recommender;
 
@@ -10,7 +13,10 @@ public sealed record RecommendedMovies(IReadOnlyList<int> MovieIds, IReadOnlyLis
 
 public sealed record LegacyRecommendation(int MovieId, string MovieName, double? Match);
 
-public sealed record LegacyRecommendations(IReadOnlyList<LegacyRecommendation> Recommendations, string? ModelVersion, string Source);
+/// <param name="Strategy">The strategy asked for (model by default).</param>
+/// <param name="Note">Why the list is not what the strategy would give, when that needs saying (strategy=cluster before clusters exist).</param>
+public sealed record LegacyRecommendations(IReadOnlyList<LegacyRecommendation> Recommendations, string? ModelVersion, string Source,
+    string Strategy = "model", [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null);
 
 /// <summary>
 /// Personal recommendations from the served model, with the user's current ratings folded in per request (new
@@ -27,7 +33,7 @@ public static class RecommendationsApi
         api.MapGet("/rest/v1/user/{id:int}/recommended-movies", RecommendedMoviesAsync).WithName("GetRecommendedMovies").WithTags("Recommendations")
             .WithSummary("Top n movies for a user (n 1..100, default 10), best first, with like-probabilities");
         api.MapGet("/users/{id:int}/recommendations", LegacyAsync).WithName("GetRecommendationsLegacy").WithTags("Recommendations")
-            .WithSummary("Top movies for a user (top 1..100, default 3) with names and match");
+            .WithSummary("Top movies for a user (top 1..100, default 3) with names and match; strategy=model (default), genre-weighted, cluster, popular or hybrid");
     }
 
     public readonly record struct Item(int MovieId, double? Probability);
@@ -47,13 +53,23 @@ public static class RecommendationsApi
     }
 
     static async Task<Results<Ok<LegacyRecommendations>, ProblemHttpResult, ValidationProblem>> LegacyAsync(
-        int id, string? top, string? include_rated, RecommendationService service, CatalogCache catalog, CancellationToken cancellationToken)
+        int id, string? top, string? include_rated, string? strategy, RecommendationService service, PersonalStrategies strategies,
+        CatalogCache catalog, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
         var count = errors.Int("top", top, 1, 100, 3);
         var includeRated = ParseBool(errors, "include_rated", include_rated);
+        var chosen = PersonalStrategy.Model;
+        if (strategy is not null && !PersonalStrategies.TryParseStrategy(strategy, out chosen))
+            errors.Add("strategy", $"must be one of {string.Join(", ", PersonalStrategies.StrategyNames)} (got '{(strategy.Length <= 40 ? strategy : strategy[..40] + "…")}')");
+        else if (includeRated && chosen != PersonalStrategy.Model)
+            errors.Add("include_rated", "only strategy=model can list movies the user rated");
         if (errors.Any)
             return errors.ToResult();
+        if (chosen != PersonalStrategy.Model)
+            return await strategies.RecommendAsync(id, chosen, count, cancellationToken) is { } listed
+                ? TypedResults.Ok(Legacy(listed, catalog.Require(), PersonalStrategies.StrategyNames[(int)chosen]))
+                : Problems.UserNotFound(id);
         if (await service.RecommendAsync(id, count, includeRated, cancellationToken) is not { } result)
             return Problems.UserNotFound(id);
         var movies = catalog.Require();
@@ -61,6 +77,10 @@ public static class RecommendationsApi
             result.Items.Select(i => new LegacyRecommendation(i.MovieId, movies.Find(i.MovieId)?.Title ?? "", i.Probability)).ToList(),
             result.ModelVersion, result.Source));
     }
+
+    internal static LegacyRecommendations Legacy(PersonalStrategies.Result result, MovieCatalog movies, string strategy) =>
+        new([.. result.Items.Select(i => new LegacyRecommendation(i.MovieId, movies.Find(i.MovieId)?.Title ?? "", i.Match))],
+            result.ModelVersion, result.Source, strategy, result.Note);
 
     static bool ParseBool(ProblemErrors errors, string field, string? text)
     {
@@ -99,6 +119,29 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         }
         return new Result(Popular(served?.Model, catalog, count, includeRated ? null : rated.Select(r => r.MovieId).ToHashSet()),
             served?.Version, RecommendationsApi.SourcePopularity);
+    }
+
+    /// <summary>
+    /// The served model's ranking for <paramref name="user"/>'s ratings, best first, with the model's ranking score (what
+    /// it orders by, not the like-probability): at most <paramref name="count"/> catalog movies, watched ones left out.
+    /// Empty, with no version, without a model or when the model can place none of the user's ratings: callers then
+    /// fall back to popularity as <see cref="RecommendAsync"/> does.
+    /// </summary>
+    public (IReadOnlyList<ModelScore> Scores, string? ModelVersion) ModelScores(UserHistory user, int count)
+    {
+        var served = holder.Current;
+        if (served is null || user.Ratings.Count == 0 || served.Model.MovieCount == 0)
+            return ([], null);
+        var profile = served.Model.FoldIn([.. user.Ratings.Select(r => (r.MovieId, (float)r.Rating))]);
+        if (profile.RatingCount == 0)
+            return ([], null);
+        var catalog = catalogCache.Require();
+        var recs = served.Model.Recommend(profile, Math.Min(served.Model.MovieCount, count + 16), exclude: user.Watched.ToArray());
+        var scores = new List<ModelScore>(Math.Min(count, recs.Count));
+        foreach (var r in recs)
+            if (catalog.Contains(r.MovieId) && scores.Count < count)
+                scores.Add(new ModelScore(r.MovieId, r.Score));
+        return (scores, served.Version);
     }
 
     static List<RecommendationsApi.Item> Personal(RecommenderModel model, UserProfile profile, MovieCatalog catalog, int count, bool includeRated)

@@ -12,7 +12,7 @@ namespace MovieRecs.Functions.Infrastructure;
 /// </summary>
 public sealed class CatalogSync(
     MovieStore store, RatingStore ratings, UserStore users, CatalogCache cache, RatingsSettings settings,
-    IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger) : BackgroundService
+    IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger, Discovery.TrendingFeed trending) : BackgroundService
 {
     DateTimeOffset _statsLoadedAt;
 
@@ -70,6 +70,7 @@ public sealed class CatalogSync(
                 catalog.SetStats(id, s);
         cache.Replace(catalog, version);
         _statsLoadedAt = started;
+        trending.Reload();   // in the background: the catalog serves at once, trending once the ratings are read
         logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
     }
 
