@@ -25,6 +25,32 @@ function common.items_per_request() return tonumber(os.getenv("ITEMS_PER_REQUEST
 local ratings = { "0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5" }
 function common.random_rating() return ratings[math.random(#ratings)] end
 
+-- Paced mode (env RATE = requests/s over all threads, THREADS = wrk's -t, default 2): each thread sends on a fixed
+-- schedule (its share of RATE) instead of as fast as responses come back, so latency is measured at a known offered
+-- load, not at saturation. Without RATE the scripts run closed-loop (the maximum rate).
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } movierecs_timespec;
+  int clock_gettime(int clock_id, movierecs_timespec *tp);
+]]
+local ts = ffi.new("movierecs_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)   -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
+local rate = tonumber(os.getenv("RATE") or "")
+local interval = rate and (tonumber(os.getenv("THREADS") or "2") * 1000 / rate)
+local next_slot
+function common.delay()
+  if not interval then return 0 end
+  local t = now_ms()
+  if not next_slot or next_slot < t - 1000 then next_slot = t end   -- start, or more than a second behind: restart the schedule
+  local wait = next_slot - t
+  next_slot = next_slot + interval
+  return wait > 0 and math.floor(wait) or 0
+end
+
 -- Collect status codes across threads.
 local threads = {}
 function common.setup(thread)

@@ -5,6 +5,7 @@ local common = require("common")
 local first, count, movies
 
 setup = common.setup
+delay = common.delay
 
 function init(args)
   first, count, movies = common.parse(args)

@@ -6,6 +6,7 @@ local common = require("common")
 local first, count, movies, items
 
 setup = common.setup
+delay = common.delay
 
 function init(args)
   first, count, movies, items = common.parse(args)

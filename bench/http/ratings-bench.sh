@@ -2,6 +2,8 @@
 # Issue-3 benchmarks: rating writes and reads under wrk, app (Release) and Azurite on this machine, loopback.
 #   1. POST /api/users/{id}/ratings, 20 ratings per request, 32 connections   (target >= 1,000 ratings/s, p99 <= 150 ms)
 #   2. POST /api/rest/v1/ratings, one rating per request, 32 connections       (target >= 500 ratings/s, p99 <= 100 ms)
+#   Writes run twice: closed loop (the maximum rate; latency is then just 32 / rate) and paced at the target rate
+#   (env RATE in bench/http/common.lua: a fixed send schedule), whose latency is the one the targets bound.
 #   3. GET /api/users/{id}/ratings, users with 200 ratings, 64 connections    (target p99 <= 20 ms)
 # Data: ml-latest-small imported with the CLI when found ($MOVIERECS_DATA or ../shared/data/ml-latest-small), movies
 # drawn in proportion to their MovieLens rating counts (popular movies get more ratings, as in real use);
@@ -84,20 +86,23 @@ n=$(curl -sf "$url/api/users/$read_first/ratings" | grep -o '"movie_id"' | wc -l
 echo "users for writes: $write_first..$((write_first + write_count - 1)); users with 200 ratings: $read_first..$((read_first + read_count - 1))"
 
 cpu() { awk '{print $14 + $15}' /proc/"$1"/stat; }   # utime + stime, clock ticks
-run() {
-  local name=$1 connections=$2 script=$3 first=$4 count=$5
-  wrk -t2 -c"$connections" -d5s -s "$here/$script" $url -- "$first" "$count" "$movies" >/dev/null   # warm-up
+run() {   # name connections script first_user user_count [requests/s: paced]
+  local name=$1 connections=$2 script=$3 first=$4 count=$5 rate=${6:-}
+  [ -n "$rate" ] || wrk -t2 -c"$connections" -d5s -s "$here/$script" $url -- "$first" "$count" "$movies" >/dev/null   # warm-up
   echo
-  echo "== $name: wrk -t2 -c$connections -d$duration --timeout 10s --latency -s $here/$script $url -- $first $count movies.txt"
+  echo "== $name: ${rate:+RATE=$rate }wrk -t2 -c$connections -d$duration --timeout 10s --latency -s $here/$script $url -- $first $count movies.txt"
   local a0 n0 t0
   a0=$(cpu $app); n0=$(cpu $azurite_node); t0=$(date +%s.%N)
-  wrk -t2 -c"$connections" -d"$duration" --timeout 10s --latency -s "$here/$script" $url -- "$first" "$count" "$movies" | sed -n '/^requests:/,$p'
+  RATE=$rate wrk -t2 -c"$connections" -d"$duration" --timeout 10s --latency -s "$here/$script" $url -- "$first" "$count" "$movies" | sed -n '/^requests:/,$p'
   awk -v a=$(( $(cpu $app) - a0 )) -v n=$(( $(cpu $azurite_node) - n0 )) -v t="$(echo "$(date +%s.%N) - $t0" | bc)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "CPU: app %.0f%%, Azurite %.0f%% of one core (%d cores here; load average %s)\n", 100 * a / hz / t, 100 * n / hz / t, '"$(nproc)"', "'"$(cut -d' ' -f1 /proc/loadavg)"'" }'
 }
 
+# Closed loop (as fast as answers come: the maximum rate), then paced at the targets' rates (latency at that load).
 run "POST /api/users/{id}/ratings (20 per request)" 32 post-user-ratings.lua "$write_first" "$write_count"
+run "POST /api/users/{id}/ratings (20 per request), paced at 1,000 ratings/s" 32 post-user-ratings.lua "$write_first" "$write_count" 50
 run "POST /api/rest/v1/ratings" 32 post-rating.lua "$write_first" "$write_count"
+run "POST /api/rest/v1/ratings, paced at 500 ratings/s" 32 post-rating.lua "$write_first" "$write_count" 500
 run "GET /api/users/{id}/ratings (200 ratings each)" 64 get-user-ratings.lua "$read_first" "$read_count"
 
 echo

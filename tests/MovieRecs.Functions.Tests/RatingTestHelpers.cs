@@ -67,14 +67,14 @@ static class Stored
     /// <summary>A pair's row in the movie's partition, or null.</summary>
     public static async Task<TableEntity?> MovieRowAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId));
+        var r = await store.RatingsOf(movieId).GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId));
         return r.HasValue ? r.Value : null;
     }
 
     /// <summary>The user's copy of a pair, or null.</summary>
     public static async Task<TableEntity?> UserCopyAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.UserRatings.GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId));
+        var r = await store.CopiesOf(userId).GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId));
         return r.HasValue ? r.Value : null;
     }
 
@@ -92,7 +92,7 @@ static class Stored
     public static IAsyncEnumerable<TableEntity> UserCopiesAsync(MovieStore store, int userId)
     {
         var (from, to) = MovieStore.CopyRange(userId);
-        return store.UserRatings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
+        return store.CopiesOf(userId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
     }
 
     /// <summary>The movie of a user copy row.</summary>
@@ -102,7 +102,7 @@ static class Stored
     public static IAsyncEnumerable<TableEntity> MoviePairsAsync(MovieStore store, int movieId)
     {
         var (from, to) = MovieStore.PairRange(movieId);
-        return store.Ratings.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}"));
+        return store.RatingsOf(movieId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}"));
     }
 
     /// <summary>Every rating in the movie's partition: user → rating.</summary>

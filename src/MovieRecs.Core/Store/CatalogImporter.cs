@@ -32,7 +32,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         var wipe = replace || state is { IsDemo: true };
         if (wipe && state is not null)
             await store.DeleteAllDataAsync(cancellationToken);
-        var empty = wipe || !await HasAnyRowAsync(store.Ratings, cancellationToken);
+        var empty = wipe || !await HasAnyRatingAsync(cancellationToken);
 
         var writer = new BatchWriter(concurrency, progress, clock);
         long written = 0;
@@ -115,7 +115,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
     /// <summary>One <c>ratings</c> partition: the rows of its movies that differ from what is stored, and each changed movie's aggregate row.</summary>
     async Task<long> WriteMoviePartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, List<RatingLog.Entry> log, CancellationToken cancellationToken)
     {
-        var table = store.Ratings;
+        var table = store.RatingsTables[bucket];
         var partition = MovieStore.MovieKey(bucket);
         var stored = new Dictionary<int, StoredMovie>();
         StoredMovie Of(int movieId) => stored.TryGetValue(movieId, out var m) ? m : stored[movieId] = new StoredMovie();
@@ -172,7 +172,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (!empty)
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(bucket)}");
-            await foreach (var e in store.UserRatings.QueryAsync(filter, select: ["RowKey", "Rating"], cancellationToken: cancellationToken))
+            await foreach (var e in store.UserRatingsTables[bucket].QueryAsync(filter, select: ["RowKey", "Rating"], cancellationToken: cancellationToken))
                 if (e.GetDouble("Rating") is { } value && MovieStore.TryParseCopyRowKey(e.RowKey, out var userId, out var movieId))
                     stored[(userId, movieId)] = value;
         }
@@ -181,7 +181,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
             .Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, UserRatingEntity(r)))
             .ToList();
         writer.Advance(ratings.Count - changes.Count);
-        return await SubmitChunksAsync(store.UserRatings, changes, writer, cancellationToken);
+        return await SubmitChunksAsync(store.UserRatingsTables[bucket], changes, writer, cancellationToken);
     }
 
     /// <summary>Transactions of up to 100 operations, two at a time (rows are upserts: their order does not matter).</summary>
@@ -199,10 +199,11 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         a.Id == b.Id && a.Title == b.Title && a.Year == b.Year && a.ImdbId == b.ImdbId && a.TmdbId == b.TmdbId && a.PosterUrl == b.PosterUrl
         && a.Genres.SequenceEqual(b.Genres) && a.Tags.SequenceEqual(b.Tags);
 
-    static async Task<bool> HasAnyRowAsync(TableClient table, CancellationToken cancellationToken)
+    async Task<bool> HasAnyRatingAsync(CancellationToken cancellationToken)
     {
-        await foreach (var _ in table.QueryAsync(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
-            return true;
+        foreach (var table in store.RatingsTables)
+            await foreach (var _ in table.QueryAsync(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+                return true;
         return false;
     }
 

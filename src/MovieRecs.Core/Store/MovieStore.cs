@@ -12,12 +12,14 @@ namespace MovieRecs.Core.Store;
 /// <list type="bullet">
 /// <item><c>movies</c>: the catalog, RowKey = zero-padded id, spread over 32 partitions (id mod 32) so imports
 ///   batch in parallel (Azurite slows as one partition grows); always read whole into memory.</item>
-/// <item><c>ratings</c>: the movies' rating records in <see cref="RatingPartitions"/> partitions (movie id mod 32). A
+/// <item><c>ratings00</c>..<c>ratings31</c>: the movies' rating records in <see cref="RatingPartitions"/> partitions (movie
+///   id mod 32), one table each: the emulator keeps a table in one in-memory collection whose index upkeep costs time
+///   linear in the table's size on every update, so small tables keep writes cheap (Azure does not mind either way). A
 ///   movie's rows sit together: "s{movie}" holds its Count, SumHalves, WatchCount and Seq, and "r{movie}u{user}" each
 ///   (user, movie) pair (Rating, UnixTime, Seq; a row without Rating is a watch-only mark). A rating and its movie's
 ///   aggregate change in one entity-group transaction, and since many movies share a partition one transaction
 ///   carries the changes of many movies (see <see cref="RatingStore"/>). Readers of ratings skip rows without a Rating.</item>
-/// <item><c>userratings</c>: the same pairs by user, in 32 partitions (user id mod 32), RowKey "{user}m{movie}": one
+/// <item><c>userratings00</c>..<c>userratings31</c>: the same pairs by user, in 32 partitions and tables (user id mod 32), RowKey "{user}m{movie}": one
 ///   range read gives a user's ratings. Rows with Rating are ratings, with Watched=true watch-only marks, with
 ///   neither (Removed=true) tombstones of removed pairs.</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
@@ -28,11 +30,19 @@ namespace MovieRecs.Core.Store;
 public sealed class MovieStore
 {
     public const string MoviesTable = "movies";
-    public const string RatingsTable = "ratings";
-    public const string UserRatingsTable = "userratings";
+    public const string RatingsTablePrefix = "ratings";
+    public const string UserRatingsTablePrefix = "userratings";
     public const string UsersTable = "users";
     public const string MetaTable = "meta";
-    public static readonly string[] AllTables = [MoviesTable, RatingsTable, UserRatingsTable, UsersTable, MetaTable];
+    public static readonly string[] AllTables =
+    [
+        MoviesTable, UsersTable, MetaTable,
+        .. Enumerable.Range(0, RatingPartitions).Select(RatingsTableName),
+        .. Enumerable.Range(0, RatingPartitions).Select(UserRatingsTableName),
+    ];
+
+    public static string RatingsTableName(int bucket) => RatingsTablePrefix + bucket.ToString("D2", CultureInfo.InvariantCulture);
+    public static string UserRatingsTableName(int bucket) => UserRatingsTablePrefix + bucket.ToString("D2", CultureInfo.InvariantCulture);
 
     const int MoviePartitions = 32;
 
@@ -41,7 +51,7 @@ public sealed class MovieStore
     /// emulator's cost is per call, ~1 ms, not per row, ~0.1 ms), many enough to spread load (Azure serves about
     /// 2,000 entities/s per partition).
     /// </summary>
-    public const int RatingPartitions = 32;
+    public const int RatingPartitions = 128;
 
     readonly TableServiceClient _service;
 
@@ -49,24 +59,30 @@ public sealed class MovieStore
     {
         _service = new TableServiceClient(connectionString, options ?? new TableClientOptions());
         Movies = _service.GetTableClient(MoviesTable);
-        Ratings = _service.GetTableClient(RatingsTable);
-        UserRatings = _service.GetTableClient(UserRatingsTable);
+        RatingsTables = Enumerable.Range(0, RatingPartitions).Select(b => _service.GetTableClient(RatingsTableName(b))).ToArray();
+        UserRatingsTables = Enumerable.Range(0, RatingPartitions).Select(b => _service.GetTableClient(UserRatingsTableName(b))).ToArray();
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
         Log = new RatingLog(connectionString);
     }
 
     public TableClient Movies { get; }
-    public TableClient Ratings { get; }
-    public TableClient UserRatings { get; }
+    /// <summary>The <c>ratings</c> tables, one per partition (<see cref="MovieBucket"/>).</summary>
+    public IReadOnlyList<TableClient> RatingsTables { get; }
+    /// <summary>The <c>userratings</c> tables, one per partition (<see cref="UserBucket"/>).</summary>
+    public IReadOnlyList<TableClient> UserRatingsTables { get; }
+    /// <summary>The table holding a movie's rating rows.</summary>
+    public TableClient RatingsOf(int movieId) => RatingsTables[MovieBucket(movieId)];
+    /// <summary>The table holding a user's copies.</summary>
+    public TableClient CopiesOf(int userId) => UserRatingsTables[UserBucket(userId)];
     public TableClient Users { get; }
     public TableClient Meta { get; }
     public RatingLog Log { get; }
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in AllTables)
-            await _service.CreateTableIfNotExistsAsync(table, cancellationToken);
+        await Parallel.ForEachAsync(AllTables, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (table, ct) => await _service.CreateTableIfNotExistsAsync(table, ct));
         await Log.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
@@ -223,7 +239,7 @@ public sealed class MovieStore
     /// <summary>One movie's aggregate row by direct key read (exact, fresh).</summary>
     public async Task<MovieStats> GetStatsAsync(int movieId, CancellationToken cancellationToken = default)
     {
-        var response = await Ratings.GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey(movieId), cancellationToken: cancellationToken);
+        var response = await RatingsOf(movieId).GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey(movieId), cancellationToken: cancellationToken);
         return response.HasValue ? ToStats(response.Value!) : MovieStats.Empty;
     }
 
@@ -237,9 +253,10 @@ public sealed class MovieStore
     public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(CancellationToken cancellationToken = default)
     {
         var all = new Dictionary<int, MovieStats>();
-        await foreach (var entity in Ratings.QueryAsync(AllStatsFilter, cancellationToken: cancellationToken))
-            if (TryParseStatsRowKey(entity.RowKey, out var movieId))
-                all[movieId] = ToStats(entity);
+        foreach (var table in RatingsTables)
+            await foreach (var entity in table.QueryAsync(AllStatsFilter, cancellationToken: cancellationToken))
+                if (TryParseStatsRowKey(entity.RowKey, out var movieId))
+                    all[movieId] = ToStats(entity);
         return all;
     }
 }

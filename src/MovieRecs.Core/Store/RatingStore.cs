@@ -230,7 +230,7 @@ public sealed class RatingStore
             var active = works.Where(w => !w.Done).ToList();
             if (active.Count == 0)
                 return;
-            await ReadWhatIsMissingAsync(partition, active);
+            await ReadWhatIsMissingAsync(_store.RatingsTables[bucket], partition, active);
 
             var actions = new List<TableTransactionAction>();
             var inTransaction = new List<MovieWork>();
@@ -257,7 +257,7 @@ public sealed class RatingStore
 
             try
             {
-                var response = await _store.Ratings.SubmitTransactionAsync(actions);
+                var response = await _store.RatingsTables[bucket].SubmitTransactionAsync(actions);
                 Interlocked.Increment(ref _transactions);
                 foreach (var w in inTransaction)
                     FinishCommitted(w, response.Value);
@@ -295,7 +295,7 @@ public sealed class RatingStore
         }
     }
 
-    async Task ReadWhatIsMissingAsync(string partition, List<MovieWork> works)
+    async Task ReadWhatIsMissingAsync(TableClient table, string partition, List<MovieWork> works)
     {
         var statsReads = works.Where(w => w.State is null).Select(async w =>
         {
@@ -307,7 +307,7 @@ public sealed class RatingStore
         await Task.WhenAll(statsReads);
         var rowReads = works.SelectMany(w => w.MustKnow.Where(u => !w.Known.ContainsKey(u)).Select(u => (Work: w, User: u))).ToList().Select(async r =>
         {
-            var e = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.PairRowKey(r.Work.MovieId, r.User));
+            var e = await table.GetEntityIfExistsAsync(partition, MovieStore.PairRowKey(r.Work.MovieId, r.User));
             return (r.Work, r.User, Row: e.HasValue ? (RatingRows.ToPairRow(e.Value!), e.Value!.ETag) : ((PairRow?)null, default(ETag)));
         });
         foreach (var (w, user, row) in await Task.WhenAll(rowReads))
@@ -458,7 +458,7 @@ public sealed class RatingStore
 
     async Task<StatsState> ReadStatsAsync(string partition, int movieId)
     {
-        var r = await _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId));
+        var r = await _store.RatingsOf(movieId).GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId));
         return r.HasValue
             ? new StatsState(MovieStore.ToStats(r.Value!), r.Value!.GetInt64(RatingRows.Seq) ?? 0, r.Value!.ETag, true)
             : new StatsState(MovieStats.Empty, 0, default, false);
@@ -473,7 +473,8 @@ public sealed class RatingStore
     {
         var before = Interlocked.Read(ref _writeVersion);
         var all = new Dictionary<int, MovieStats>();
-        await foreach (var e in _store.Ratings.QueryAsync(MovieStore.AllStatsFilter, cancellationToken: cancellationToken))
+        foreach (var table in _store.RatingsTables)
+        await foreach (var e in table.QueryAsync(MovieStore.AllStatsFilter, cancellationToken: cancellationToken))
         {
             if (!MovieStore.TryParseStatsRowKey(e.RowKey, out var movieId))
                 continue;
@@ -606,13 +607,13 @@ public sealed class RatingStore
                     var a = actions[0];
                     var entity = (TableEntity)a.Entity;
                     var response = a.ActionType == TableTransactionActionType.Add
-                        ? await _store.UserRatings.AddEntityAsync(entity)
-                        : await _store.UserRatings.UpdateEntityAsync(entity, a.ETag, TableUpdateMode.Replace);
+                        ? await _store.UserRatingsTables[bucket].AddEntityAsync(entity)
+                        : await _store.UserRatingsTables[bucket].UpdateEntityAsync(entity, a.ETag, TableUpdateMode.Replace);
                     etags = [response.Headers.ETag];
                 }
                 else
                 {
-                    var response = await _store.UserRatings.SubmitTransactionAsync(actions);
+                    var response = await _store.UserRatingsTables[bucket].SubmitTransactionAsync(actions);
                     etags = response.Value.Select(r => r.Headers.ETag).ToList();
                 }
                 for (var i = 0; i < written.Count; i++)
@@ -641,7 +642,7 @@ public sealed class RatingStore
     {
         var reads = copies.Distinct().Select(async c =>
         {
-            var r = await _store.UserRatings.GetEntityIfExistsAsync(partition, MovieStore.CopyRowKey(c.User, c.Movie));
+            var r = await _store.CopiesOf(c.User).GetEntityIfExistsAsync(partition, MovieStore.CopyRowKey(c.User, c.Movie));
             return (c, Copy: r.HasValue ? RatingRows.ToUserCopy(r.Value!) : null);
         }).ToList();
         foreach (var (c, copy) in await Task.WhenAll(reads))
@@ -722,7 +723,7 @@ public sealed class RatingStore
     /// <summary>A pair as stored in the movie's partition (the record), or null.</summary>
     public async Task<PairRow?> GetPairAsync(int userId, int movieId, CancellationToken cancellationToken = default)
     {
-        var r = await _store.Ratings.GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId), cancellationToken: cancellationToken);
+        var r = await _store.RatingsOf(movieId).GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId), cancellationToken: cancellationToken);
         return r.HasValue ? RatingRows.ToPairRow(r.Value!) : null;
     }
 
@@ -732,7 +733,7 @@ public sealed class RatingStore
         var list = new List<UserCopy>();
         var (from, to) = MovieStore.CopyRange(userId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}");
-        await foreach (var e in _store.UserRatings.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var e in _store.CopiesOf(userId).QueryAsync(filter, cancellationToken: cancellationToken))
             if (MovieStore.TryParseCopyRowKey(e.RowKey, out var user, out _) && user == userId)
                 list.Add(RatingRows.ToUserCopy(e));
         return list;
@@ -754,12 +755,12 @@ public sealed class RatingStore
         int movieId, int skip, int take, CancellationToken cancellationToken = default)
     {
         var partition = MovieStore.MovieKey(movieId);
-        var statsTask = _store.Ratings.GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId), cancellationToken: cancellationToken);
+        var statsTask = _store.RatingsOf(movieId).GetEntityIfExistsAsync(partition, MovieStore.StatsRowKey(movieId), cancellationToken: cancellationToken);
         var items = new List<(int, PairRow)>(take);
         var (from, to) = MovieStore.PairRange(movieId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {to}");
         var seen = 0;
-        await foreach (var e in _store.Ratings.QueryAsync(filter, maxPerPage: (int)Math.Clamp((long)skip + take, 1, 1000),
+        await foreach (var e in _store.RatingsOf(movieId).QueryAsync(filter, maxPerPage: (int)Math.Clamp((long)skip + take, 1, 1000),
                            select: ["RowKey", RatingRows.Rating, RatingRows.UnixTime, RatingRows.Seq], cancellationToken: cancellationToken))
         {
             if (e.GetDouble(RatingRows.Rating) is null)
@@ -786,7 +787,7 @@ public sealed class RatingStore
         var stored = await _store.GetStatsAsync(movieId, cancellationToken);
         var (from, to) = MovieStore.PairRange(movieId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}");
-        await foreach (var e in _store.Ratings.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var e in _store.RatingsOf(movieId).QueryAsync(filter, cancellationToken: cancellationToken))
         {
             watches++;
             if (e.GetDouble(RatingRows.Rating) is { } r)
