@@ -16,9 +16,13 @@ sealed class GroupCommitQueue<T>(Func<Func<T, bool>> newGroup, Func<List<T>, Tas
     readonly List<T> _waiting = [];   // only the draining task touches it
     int _draining;
 
-    public void Enqueue(T item)
+    public void Enqueue(T item) => EnqueueRange([item]);
+
+    /// <summary>Queues several items at once, so a commit that starts now sees all of them.</summary>
+    public void EnqueueRange(IEnumerable<T> items)
     {
-        _queue.Enqueue(item);
+        foreach (var item in items)
+            _queue.Enqueue(item);
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
             _ = DrainAsync();
     }

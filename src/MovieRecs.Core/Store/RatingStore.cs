@@ -137,8 +137,7 @@ public sealed class RatingStore
 
     MovieSlot SlotOf(int movieId) => _slots.GetOrAdd(movieId, static _ => new MovieSlot());
 
-    GroupCommitQueue<Pending> MovieQueue(int movieId) =>
-        _movieQueues[MovieStore.MovieBucket(movieId)] ??= NewMovieQueue(MovieStore.MovieBucket(movieId));
+    GroupCommitQueue<Pending> MovieQueue(int bucket) => _movieQueues[bucket] ??= NewMovieQueue(bucket);
 
     GroupCommitQueue<Pending> NewMovieQueue(int bucket)
     {
@@ -176,13 +175,18 @@ public sealed class RatingStore
     /// <summary>Applies one change to the movie's rows (committed together with concurrent changes of its partition).</summary>
     public Task<PairResult> ApplyAsync(int movieId, PairChange change)
     {
+        var pending = NewPending(movieId, change);
+        MovieQueue(MovieStore.MovieBucket(movieId)).Enqueue(pending);
+        return pending.Done.Task;
+    }
+
+    static Pending NewPending(int movieId, PairChange change)
+    {
         if (!RatingId.IsRatableMovie(movieId)) throw new ArgumentOutOfRangeException(nameof(movieId));
         if (!RatingId.IsRatableUser(change.UserId)) throw new ArgumentOutOfRangeException(nameof(change));
         if (change.Kind == PairChangeKind.Rate && !MovieLens.RatingScale.IsValid(change.Rating))
             throw new ArgumentOutOfRangeException(nameof(change), change.Rating, "a rating is 0.5..5.0 in steps of 0.5");
-        var pending = new Pending(movieId, change);
-        MovieQueue(movieId).Enqueue(pending);
-        return pending.Done.Task;
+        return new Pending(movieId, change);
     }
 
     /// <summary>One movie's part of a partition commit: what is known of its rows, and the decisions of an attempt.</summary>
@@ -694,7 +698,10 @@ public sealed class RatingStore
     {
         if (ratings.Count > 100) throw new ArgumentOutOfRangeException(nameof(ratings), "at most 100 per call");
         if (ratings.Select(r => r.MovieId).Distinct().Count() != ratings.Count) throw new ArgumentException("movies must be distinct", nameof(ratings));
-        var tasks = ratings.Select(r => ApplyAsync(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime, MayExist(userId, r.MovieId)))).ToArray();
+        var pending = ratings.Select(r => NewPending(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime, MayExist(userId, r.MovieId)))).ToArray();
+        foreach (var bucket in pending.GroupBy(p => MovieStore.MovieBucket(p.MovieId)))
+            MovieQueue(bucket.Key).EnqueueRange(bucket);   // a request's changes in one partition share a transaction
+        var tasks = pending.Select(p => p.Done.Task).ToArray();
         try
         {
             await Task.WhenAll(tasks);
