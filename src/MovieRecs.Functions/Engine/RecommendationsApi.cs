@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Catalog;
@@ -94,31 +95,52 @@ public static class RecommendationsApi
 }
 
 /// <summary>The recommendation logic behind both endpoints.</summary>
-public sealed class RecommendationService(ModelHolder holder, CatalogCache catalogCache, UserStore users, RatingStore ratings)
+/// <remarks>
+/// A user's ratings come from this instance's ratings cache (<see cref="UserHistories"/>: writes through this instance
+/// count at once), and the profile folded in from them is kept until they or the served model change, so a repeated
+/// request costs one ranking pass, not a storage read and a fold-in.
+/// </remarks>
+public sealed class RecommendationService(ModelHolder holder, CatalogCache catalogCache, UserHistories histories)
 {
     public sealed record Result(IReadOnlyList<RecommendationsApi.Item> Items, string? ModelVersion, string Source);
+
+    sealed record Folded(ServedModel Served, UserProfile Profile);
+
+    sealed class ProfileSlot
+    {
+        public volatile Folded? Value;
+    }
+
+    // Keyed by the history object, which the cache replaces whenever the user's copies change.
+    readonly ConditionalWeakTable<UserHistory, ProfileSlot> _profiles = new();
 
     /// <summary>Null for an unknown user.</summary>
     public async Task<Result?> RecommendAsync(int userId, int count, bool includeRated, CancellationToken cancellationToken)
     {
         var catalog = catalogCache.Require();
-        if (!await users.ExistsAsync(userId, cancellationToken))
+        if (await histories.GetAsync(userId, cancellationToken) is not { } user)
             return null;
-        var copies = await ratings.ReadUserCopiesAsync(userId, cancellationToken);
-        var rated = new List<(int MovieId, float Rating)>(copies.Count);
-        foreach (var c in copies)
-            if (c.Rating is { } r)
-                rated.Add((c.MovieId, (float)r));
 
         var served = holder.Current; // one model for the whole request, whatever swaps happen meanwhile
-        if (served is not null && rated.Count > 0)
+        if (served is not null && user.Ratings.Count > 0)
         {
-            var profile = served.Model.FoldIn(rated);
+            var profile = ProfileOf(served, user);
             if (profile.RatingCount > 0)
                 return new Result(Personal(served.Model, profile, catalog, count, includeRated), served.Version, RecommendationsApi.SourceModel);
         }
-        return new Result(Popular(served?.Model, catalog, count, includeRated ? null : rated.Select(r => r.MovieId).ToHashSet()),
+        return new Result(Popular(served?.Model, catalog, count, includeRated ? null : user.Ratings.Select(r => r.MovieId).ToHashSet()),
             served?.Version, RecommendationsApi.SourcePopularity);
+    }
+
+    /// <summary>The user's vectors under the served model, solved from their current ratings once per (ratings, model).</summary>
+    UserProfile ProfileOf(ServedModel served, UserHistory user)
+    {
+        var slot = _profiles.GetValue(user, static _ => new ProfileSlot());
+        if (slot.Value is { } folded && ReferenceEquals(folded.Served, served))
+            return folded.Profile;
+        var profile = served.Model.FoldIn([.. user.Ratings.Select(r => (r.MovieId, (float)r.Rating))]);
+        slot.Value = new Folded(served, profile);
+        return profile;
     }
 
     /// <summary>
@@ -132,7 +154,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         var served = holder.Current;
         if (served is null || user.Ratings.Count == 0 || served.Model.MovieCount == 0)
             return ([], null);
-        var profile = served.Model.FoldIn([.. user.Ratings.Select(r => (r.MovieId, (float)r.Rating))]);
+        var profile = ProfileOf(served, user);
         if (profile.RatingCount == 0)
             return ([], null);
         var catalog = catalogCache.Require();
