@@ -85,6 +85,20 @@ public class UserRatingsCacheTests
     }
 
     [Fact]
+    public async Task A_reload_that_finds_the_same_copies_keeps_the_snapshot_and_a_changed_one_replaces_it()
+    {
+        var cache = new UserRatingsCache();
+        IReadOnlyList<UserCopy> stored = [Copy(1, 4, 1), Copy(2, 3, 2)];
+        var first = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult(stored));
+        var again = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserCopy>>([Copy(2, 3, 2), Copy(1, 4, 1)]));
+        Assert.Same(first, again);   // same copies (any order): what callers derived from the snapshot stays valid
+
+        var changed = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserCopy>>([Copy(1, 4, 1), Copy(2, 5, 3)]));
+        Assert.NotEqual(first.Version, changed.Version);
+        Assert.Equal(5, changed.Copies.Single(c => c.MovieId == 2).Rating);
+    }
+
+    [Fact]
     public async Task Snapshots_are_served_fresh_then_refreshed_in_the_background_then_reloaded()
     {
         var cache = new UserRatingsCache();

@@ -118,6 +118,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
             {
                 // Copies applied while the read ran may be newer than what it saw: keep those.
                 var recent = entry.Rows.Where(r => r.Value.At >= started).ToList();
+                var previous = entry.CompleteAt == 0 ? null : entry.Rows.ToDictionary(r => r.Key, r => r.Value.Copy);
                 var before = entry.Rows.Count;
                 entry.Rows.Clear();
                 foreach (var copy in loaded)
@@ -126,7 +127,10 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
                     if (!entry.Rows.TryGetValue(movieId, out var seen) || row.Copy.Seq >= seen.Copy.Seq)
                         entry.Rows[movieId] = row;
                 entry.CompleteAt = started;
-                entry.Version = Interlocked.Increment(ref s_versions);
+                // A re-read that found the same copies keeps the version (and the snapshot, and whatever callers
+                // derived from it: a folded-in profile is not worth recomputing every few seconds for nothing).
+                if (previous is null || previous.Count != entry.Rows.Count || entry.Rows.Any(r => !previous.TryGetValue(r.Key, out var old) || old != r.Value.Copy))
+                    entry.Version = Interlocked.Increment(ref s_versions);
                 Interlocked.Add(ref _rows, entry.Rows.Count - before);
                 return Snapshot(entry);
             }
