@@ -27,6 +27,9 @@ public sealed record LegacyRecommendations(IReadOnlyList<LegacyRecommendation> R
 public static class RecommendationsApi
 {
     public const string SourceModel = "model";
+
+    /// <summary>Largest list a recommendation endpoint returns (n, top).</summary>
+    public const int MaxCount = 100;
     public const string SourcePopularity = "popularity";
 
     public static void MapRecommendations(this IEndpointRouteBuilder api)
@@ -43,7 +46,7 @@ public static class RecommendationsApi
         int id, string? n, string? include_rated, RecommendationService service, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var count = errors.Int("n", n, 1, 100, 10);
+        var count = errors.Int("n", n, 1, MaxCount, 10);
         var includeRated = ParseBool(errors, "include_rated", include_rated);
         if (errors.Any)
             return errors.ToResult();
@@ -58,7 +61,7 @@ public static class RecommendationsApi
         CatalogCache catalog, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var count = errors.Int("top", top, 1, 100, 3);
+        var count = errors.Int("top", top, 1, MaxCount, 3);
         var includeRated = ParseBool(errors, "include_rated", include_rated);
         var chosen = PersonalStrategy.Model;
         if (strategy is not null && !PersonalStrategies.TryParseStrategy(strategy, out chosen))
@@ -104,7 +107,12 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
 {
     public sealed record Result(IReadOnlyList<RecommendationsApi.Item> Items, string? ModelVersion, string Source);
 
-    sealed record Folded(ServedModel Served, UserProfile Profile);
+    sealed record Folded(ServedModel Served, UserProfile Profile)
+    {
+        // The best 100 unrated catalog movies, computed on first use: a user's list only changes with their ratings,
+        // the model (both give a new Folded) or the catalog.
+        public volatile Tuple<MovieCatalog, List<RecommendationsApi.Item>>? Top;
+    }
 
     sealed class ProfileSlot
     {
@@ -124,23 +132,29 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         var served = holder.Current; // one model for the whole request, whatever swaps happen meanwhile
         if (served is not null && user.Ratings.Count > 0)
         {
-            var profile = ProfileOf(served, user);
-            if (profile.RatingCount > 0)
-                return new Result(Personal(served.Model, profile, catalog, count, includeRated), served.Version, RecommendationsApi.SourceModel);
+            var folded = FoldedOf(served, user);
+            if (folded.Profile.RatingCount > 0)
+            {
+                if (includeRated)
+                    return new Result(Personal(served.Model, folded.Profile, catalog, count, includeRated: true), served.Version, RecommendationsApi.SourceModel);
+                if (folded.Top is not { } top || !ReferenceEquals(top.Item1, catalog))
+                    folded.Top = top = Tuple.Create(catalog, Personal(served.Model, folded.Profile, catalog, RecommendationsApi.MaxCount, includeRated: false));
+                return new Result(top.Item2.Count <= count ? top.Item2 : top.Item2.GetRange(0, count), served.Version, RecommendationsApi.SourceModel);
+            }
         }
         return new Result(Popular(served?.Model, catalog, count, includeRated ? null : user.Ratings.Select(r => r.MovieId).ToHashSet()),
             served?.Version, RecommendationsApi.SourcePopularity);
     }
 
     /// <summary>The user's vectors under the served model, solved from their current ratings once per (ratings, model).</summary>
-    UserProfile ProfileOf(ServedModel served, UserHistory user)
+    Folded FoldedOf(ServedModel served, UserHistory user)
     {
         var slot = _profiles.GetValue(user, static _ => new ProfileSlot());
         if (slot.Value is { } folded && ReferenceEquals(folded.Served, served))
-            return folded.Profile;
-        var profile = served.Model.FoldIn([.. user.Ratings.Select(r => (r.MovieId, (float)r.Rating))]);
-        slot.Value = new Folded(served, profile);
-        return profile;
+            return folded;
+        folded = new Folded(served, served.Model.FoldIn([.. user.Ratings.Select(r => (r.MovieId, (float)r.Rating))]));
+        slot.Value = folded;
+        return folded;
     }
 
     /// <summary>
@@ -154,7 +168,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         var served = holder.Current;
         if (served is null || user.Ratings.Count == 0 || served.Model.MovieCount == 0)
             return ([], null);
-        var profile = ProfileOf(served, user);
+        var profile = FoldedOf(served, user).Profile;
         if (profile.RatingCount == 0)
             return ([], null);
         var catalog = catalogCache.Require();
