@@ -37,4 +37,6 @@ namespace MovieRecs.Functions;
 [JsonSerializable(typeof(UserAnalyticsResponse))]
 [JsonSerializable(typeof(ModelVersionManifest))]
 [JsonSerializable(typeof(LegacyRecommendations))]
+[JsonSerializable(typeof(SimilarMoviesResponse))]
+[JsonSerializable(typeof(MovieClustersResponse))]
 internal sealed partial class AppJsonContext : JsonSerializerContext;

@@ -26,6 +26,7 @@ api.MapUsers();
 api.MapRatings();
 api.MapEngine();
 api.MapDiscovery();
+api.MapSimilarAndClusters();
 api.MapFilmes();   // the Portuguese front end's routes
 api.MapHealth();
 api.MapAdmin();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure;
+using MovieRecs.Core.Discovery;
 using MovieRecs.Recommender;
 using MovieRecs.Storage.Blobs;
 
@@ -14,7 +15,26 @@ public sealed record ModelMetrics(
 /// <summary>What a model was trained on.</summary>
 public sealed record ModelDataCounts(int Users, int Movies, int Ratings, int SkippedWatchOnly, int EvaluationTrainRatings, int EvaluationTestRatings);
 
+/// <summary>One k tried by the clustering, with its mean silhouette.</summary>
+public sealed record ClusterKTried(int K, double Silhouette);
+
+/// <summary>What <c>clusters.json</c> holds (docs/discovery.md), summarised in the manifest.</summary>
+/// <param name="ClusteredMovies">Movies with at least <paramref name="MinRatings"/> training ratings, which the k-means was fitted on.</param>
+/// <param name="AssignedMovies">The model's other movies, placed at the nearest centroid afterwards.</param>
+/// <param name="Tried">Every k evaluated (<see cref="MovieClusters.DefaultMinK"/>..<see cref="MovieClusters.DefaultMaxK"/>), ascending.</param>
+public sealed record ModelClustersSummary(int K, double Silhouette, int Seed, int MinRatings, int ClusteredMovies, int AssignedMovies,
+    IReadOnlyList<ClusterKTried> Tried, long Bytes)
+{
+    public static ModelClustersSummary From(MovieClusters clusters, long bytes) => new(
+        clusters.K, Math.Round(clusters.Silhouette, 4), clusters.Seed, clusters.MinRatings,
+        clusters.Clusters.Sum(c => c.MovieIds.Count), clusters.Clusters.Sum(c => c.AssignedMovieIds.Count),
+        [.. clusters.Tried.Select(t => new ClusterKTried(t.K, Math.Round(t.Silhouette, 4)))], bytes);
+}
+
 /// <summary>The <c>manifest.json</c> next to every <c>model.bin</c>.</summary>
+/// <param name="ClusterSeconds">Time to cluster the served model's movies (compare with <paramref name="TrainSeconds"/>); null
+/// in versions written before training clustered, and when clustering failed (the version then has no clusters.json).</param>
+/// <param name="Clusters">Null when the version has no <c>clusters.json</c>.</param>
 public sealed record ModelManifest(
     string Version,
     string RunId,
@@ -30,7 +50,9 @@ public sealed record ModelManifest(
     double EvaluationSeconds,
     double DurationSeconds,
     long ModelBytes,
-    string CodeVersion);
+    string CodeVersion,
+    double? ClusterSeconds = null,
+    ModelClustersSummary? Clusters = null);
 
 /// <summary>The <c>models/active.json</c> pointer: which version instances serve.</summary>
 public sealed record ActiveModelPointer(string Version, DateTimeOffset ActivatedAt, string ActivatedBy);
@@ -39,8 +61,8 @@ public sealed record ActiveModelPointer(string Version, DateTimeOffset Activated
 public sealed record ModelVersionInfo(ModelManifest Manifest, bool Active);
 
 /// <summary>
-/// Model versions in blob storage: <c>models/&lt;yyyyMMddTHHmmssZ&gt;-&lt;runId&gt;/model.bin</c> and <c>manifest.json</c>,
-/// written create-only (If-None-Match: *: nothing is ever overwritten), and the <c>models/active.json</c> pointer,
+/// Model versions in blob storage: <c>models/&lt;yyyyMMddTHHmmssZ&gt;-&lt;runId&gt;/model.bin</c>, <c>clusters.json</c> (versions
+/// trained before clustering existed have none) and <c>manifest.json</c>, written create-only (If-None-Match: *: nothing is ever overwritten), and the <c>models/active.json</c> pointer,
 /// moved only with ETag-conditional writes.
 /// </summary>
 public sealed class ModelRepository(EngineStorage storage)
@@ -48,6 +70,7 @@ public sealed class ModelRepository(EngineStorage storage)
     public const string ActivePointerBlob = "active.json";
     public const string ModelBlob = "model.bin";
     public const string ManifestBlob = "manifest.json";
+    public const string ClustersBlob = "clusters.json";
 
     public static string VersionFor(DateTimeOffset createdAt, string runId) =>
         createdAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + runId;
@@ -55,22 +78,26 @@ public sealed class ModelRepository(EngineStorage storage)
     public static bool IsValidVersion(string version) =>
         version.Length is >= 18 and <= 100 && version.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '-');
 
-    /// <summary>Uploads a new version (model first, manifest last: a manifest means the version is complete).</summary>
-    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Uploads a new version: the model, then its clusters (when given), then the manifest last (a manifest means the
+    /// version is complete). Every blob is create-only.
+    /// </summary>
+    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, BinaryData? clusters = null, CancellationToken cancellationToken = default)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
-        await storage.Models.GetBlobClient($"{manifest.Version}/{ModelBlob}").UploadAsync(model, new BlobUploadOptions
+        await CreateAsync($"{manifest.Version}/{ModelBlob}", model, "application/octet-stream", cancellationToken);
+        if (clusters is not null)
+            await CreateAsync($"{manifest.Version}/{ClustersBlob}", clusters, "application/json", cancellationToken);
+        await CreateAsync($"{manifest.Version}/{ManifestBlob}",
+            BinaryData.FromString(JsonSerializer.Serialize(manifest, EngineStorage.IndentedJson)), "application/json", cancellationToken);
+    }
+
+    Task CreateAsync(string name, BinaryData content, string contentType, CancellationToken cancellationToken) =>
+        storage.Models.GetBlobClient(name).UploadAsync(content, new BlobUploadOptions
         {
             Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+            HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
         }, cancellationToken);
-        await storage.Models.GetBlobClient($"{manifest.Version}/{ManifestBlob}").UploadAsync(
-            BinaryData.FromString(JsonSerializer.Serialize(manifest, EngineStorage.IndentedJson)), new BlobUploadOptions
-            {
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
-            }, cancellationToken);
-    }
 
     public async Task<ModelManifest?> GetManifestAsync(string version, CancellationToken cancellationToken = default)
     {
@@ -93,6 +120,21 @@ public sealed class ModelRepository(EngineStorage storage)
         var r = await storage.Models.GetBlobClient($"{version}/{ModelBlob}").DownloadContentAsync(cancellationToken);
         using var stream = r.Value.Content.ToStream();
         return RecommenderModel.Load(stream);
+    }
+
+    /// <summary>The version's clusters, or null when it has no clusters.json (a version trained before clustering existed).</summary>
+    /// <exception cref="FormatException">The file is there but unreadable (or of a newer format).</exception>
+    public async Task<MovieClusters?> LoadClustersAsync(string version, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var r = await storage.Models.GetBlobClient($"{version}/{ClustersBlob}").DownloadContentAsync(cancellationToken);
+            return MovieClusters.FromJson(r.Value.Content.ToString());
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
     }
 
     /// <summary>The active pointer and its ETag (null pointer and default ETag when there is none yet).</summary>

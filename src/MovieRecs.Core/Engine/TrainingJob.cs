@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Azure;
+using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Store;
 using MovieRecs.Recommender;
 using MovieRecs.Recommender.Evaluation;
@@ -24,8 +25,8 @@ public sealed class PermanentTrainingException(string message) : Exception(messa
 
 /// <summary>
 /// One training run, shared by the queue-triggered function, the standalone listener and <c>movierecs train</c>:
-/// read every rating, evaluate on a per-user hold-out, train the served model on everything, write the version
-/// create-only, then move the active pointer. A failure records its error and leaves the active model alone.
+/// read every rating, evaluate on a per-user hold-out, train the served model on everything, cluster its movies, write
+/// the version create-only, then move the active pointer. A failure records its error and leaves the active model alone.
 /// </summary>
 public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimeProvider? time = null, Action<string>? log = null)
 {
@@ -112,6 +113,11 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         model.Save(buffer);
         log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s, {buffer.Length} bytes");
 
+        // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
+        sw.Restart();
+        var (clusters, clustersJson) = await ClusterAsync(model, cancellationToken);
+        double? clusterSeconds = clusters is null ? null : sw.Elapsed.TotalSeconds;
+
         var manifest = new ModelManifest(
             ModelRepository.VersionFor(startedAt, runId), runId, _time.GetUtcNow(), RecommenderModel.Algorithm, RecommenderModel.FormatVersion,
             Options.ToParameters().ToDictionary(p => p.Key, p => p.Value),
@@ -119,10 +125,32 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             metrics,
             $"per-user hold-out: {HoldoutFraction:P0} of the ratings of each user with at least {MinRatingsToHoldOut}, seed {Options.Seed}; "
             + "metrics of a model trained on the rest; the served model is trained on all ratings",
-            readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion);
-        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), cancellationToken);
+            readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion,
+            clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length));
+        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson, cancellationToken);
         await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
         return manifest;
+    }
+
+    /// <summary>
+    /// k-means over the model's movie vectors (k by silhouette, seeded with the run's seed). A failure is logged and the
+    /// version is published without clusters: the cluster strategy then falls back to popularity, which beats no model.
+    /// </summary>
+    async Task<(MovieClusters? Clusters, BinaryData? Json)> ClusterAsync(RecommenderModel model, CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            var clusters = await Task.Run(() => MovieClusters.Build(model, seed: Options.Seed, threads: Options.Threads), cancellationToken);
+            var json = BinaryData.FromString(clusters.ToJson());
+            log?.Invoke($"clustered {clusters.Clusters.Sum(c => c.MovieIds.Count)} movies into k = {clusters.K} (silhouette {clusters.Silhouette:F3}) in {sw.Elapsed.TotalSeconds:F2} s");
+            return (clusters, json);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log?.Invoke($"clustering failed ({e.GetType().Name}: {e.Message}); the version is published without clusters");
+            return (null, null);
+        }
     }
 
     /// <summary>Every current rating, replayed from the rating log (a few blob downloads, not a table scan).</summary>

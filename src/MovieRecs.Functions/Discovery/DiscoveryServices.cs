@@ -6,7 +6,8 @@ public static class DiscoveryServices
     {
         var services = builder.Services;
         services.AddSingleton<UserHistories>();
-        services.AddSingleton<ClusterSource>();   // SEAM (clusters): see ClusterSource
+        services.AddSingleton<ClusterSource>();   // the served model's clusters (tests substitute their own)
+        services.AddSingleton<SimilarMoviesSource>();   // CatalogSync warms its content index with every catalog load
         services.AddSingleton<PersonalStrategies>();
         // Owns the RatingActivity that RatingStore.Activity records into; CatalogSync reloads it with the catalog.
         services.AddSingleton<TrendingFeed>();

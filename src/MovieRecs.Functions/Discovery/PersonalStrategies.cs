@@ -27,7 +27,8 @@ public sealed class PersonalStrategies(CatalogCache catalogCache, UserHistories 
     public const string SourceHybrid = "hybrid";
 
     public const string NoClustersNote =
-        "No movie clusters are stored with the served model yet: these are the most popular movies you have not watched.";
+        "No movie clusters to recommend from yet (no model trained with clusters, or no movie with enough ratings to cluster): "
+        + "these are the most popular movies you have not watched.";
 
     /// <summary>The wire names, in the order error messages list them.</summary>
     public static IReadOnlyList<string> StrategyNames { get; } = ["model", "genre-weighted", "cluster", "popular", "hybrid"];

@@ -15,7 +15,7 @@ public sealed record TrainingRunDetails(
 
 public sealed record ModelVersionDetails(
     string Version, bool Active, DateTimeOffset CreatedAt, string RunId, ModelMetrics? Metrics, ModelDataCounts Data,
-    double TrainSeconds, double DurationSeconds, long ModelBytes, string CodeVersion);
+    double TrainSeconds, double DurationSeconds, long ModelBytes, string CodeVersion, double? ClusterSeconds, int? ClusterK);
 
 public sealed record ModelVersionsList(string? ActiveVersion, IReadOnlyList<ModelVersionDetails> Models);
 
@@ -75,7 +75,8 @@ public static class EngineApi
         return TypedResults.Ok(new ModelVersionsList(
             list.FirstOrDefault(m => m.Active)?.Manifest.Version,
             list.Select(m => new ModelVersionDetails(m.Manifest.Version, m.Active, m.Manifest.CreatedAt, m.Manifest.RunId, m.Manifest.Metrics,
-                m.Manifest.Data, m.Manifest.TrainSeconds, m.Manifest.DurationSeconds, m.Manifest.ModelBytes, m.Manifest.CodeVersion)).ToList()));
+                m.Manifest.Data, m.Manifest.TrainSeconds, m.Manifest.DurationSeconds, m.Manifest.ModelBytes, m.Manifest.CodeVersion,
+                m.Manifest.ClusterSeconds, m.Manifest.Clusters?.K)).ToList()));
     }
 
     static async Task<Results<Ok<ActivatedModel>, ProblemHttpResult>> ActivateAsync(string version, ModelRepository models, ModelPoller poller,

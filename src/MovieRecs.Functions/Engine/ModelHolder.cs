@@ -1,10 +1,27 @@
+using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Engine;
 using MovieRecs.Recommender;
 
 namespace MovieRecs.Functions.Engine;
 
-/// <summary>The model this instance serves, with its version.</summary>
-public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt);
+/// <summary>The model this instance serves, with its version and the movie clusters stored with it.</summary>
+/// <param name="Clusters">Null for a version without clusters.json (trained before clustering existed, or clustering failed).</param>
+public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt, MovieClusters? Clusters = null)
+{
+    /// <summary>
+    /// Cluster index → member movie ids (the clustered movies, then the ones assigned to the cluster afterwards), as the
+    /// cluster strategy takes them; null without clusters. One instance for the life of this served model, since
+    /// <see cref="ClusterRecommendations"/> maps a list onto the catalog once per instance.
+    /// </summary>
+    /// <remarks>
+    /// Assigned movies (fewer than <see cref="MovieClusters.MinRatings"/> training ratings) are included: on a
+    /// ml-latest-small hold-out the cluster strategy's precision@10 was the same with them (5.45 % vs 5.42 %) while
+    /// without them 20 of 5,830 recommendations fell back to popularity, and a user who rated mostly rarely rated movies
+    /// would get no cluster list at all. They sort late anyway: the strategy walks members by popularity.
+    /// </remarks>
+    public IReadOnlyList<IReadOnlyList<int>>? ClusterMembers { get; } = Clusters is not { K: > 0 } c ? null
+        : Array.AsReadOnly(c.Clusters.Select(m => (IReadOnlyList<int>)Array.AsReadOnly([.. m.MovieIds, .. m.AssignedMovieIds])).ToArray());
+}
 
 /// <summary>
 /// The active model in memory. Swapped as a whole by one reference write, so a request uses either the old or the
@@ -65,16 +82,38 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
             return;
         try
         {
-            var model = await models.LoadModelAsync(pointer.Version, cancellationToken);
-            holder.Swap(new ServedModel(model, pointer.Version, DateTimeOffset.UtcNow));
+            // model and clusters are loaded together and swapped in as one: a request never sees one version's clusters with another's model
+            var loadingModel = models.LoadModelAsync(pointer.Version, cancellationToken);
+            var loadingClusters = LoadClustersAsync(pointer.Version, cancellationToken);
+            await Task.WhenAll(loadingModel, loadingClusters);
+            var (model, clusters) = (loadingModel.Result, loadingClusters.Result);
+            holder.Swap(new ServedModel(model, pointer.Version, DateTimeOffset.UtcNow, clusters));
             _failedVersion = null;
-            logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies)", pointer.Version, model.UserCount, model.MovieCount);
+            logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters})", pointer.Version, model.UserCount, model.MovieCount,
+                clusters is null ? "no clusters" : $"{clusters.K} clusters");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             if (_failedVersion != pointer.Version)
                 logger.LogError("Could not load model {Version}; keeping {Current}: {Error}", pointer.Version, holder.Current?.Version ?? "(none)", e.Message);
             _failedVersion = pointer.Version;
+        }
+    }
+
+    /// <summary>
+    /// The version's clusters. A clusters.json that cannot be read (corrupt, or a newer format) does not keep the model
+    /// from being served: it is served without clusters. A storage error fails the load, which is retried next tick.
+    /// </summary>
+    async Task<MovieClusters?> LoadClustersAsync(string version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await models.LoadClustersAsync(version, cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            logger.LogError("Model {Version}: clusters.json is unreadable, serving the model without clusters: {Error}", version, e.Message);
+            return null;
         }
     }
 }

@@ -12,7 +12,8 @@ namespace MovieRecs.Functions.Infrastructure;
 /// </summary>
 public sealed class CatalogSync(
     MovieStore store, RatingStore ratings, UserStore users, CatalogCache cache, RatingsSettings settings,
-    IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger, Discovery.TrendingFeed trending) : BackgroundService
+    IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger, Discovery.TrendingFeed trending,
+    Discovery.SimilarMoviesSource similar) : BackgroundService
 {
     DateTimeOffset _statsLoadedAt;
 
@@ -71,6 +72,7 @@ public sealed class CatalogSync(
         cache.Replace(catalog, version);
         _statsLoadedAt = started;
         trending.Reload();   // in the background: the catalog serves at once, trending once the ratings are read
+        similar.Warm(catalog);   // likewise the content index of similar movies
         logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
     }
 
