@@ -76,8 +76,9 @@ public static class SimilarAndClustersApi
         if (catalog.Find(id) is null)
             return Problems.MovieNotFound(id);
 
-        var (similar, served) = source.Get(catalog);
-        var result = similar.Find(id, take, chosen);
+        var current = source.Get(catalog);
+        var served = current.Served;
+        var result = current.Find(id, take, chosen);
         var items = new List<SimilarMovieItem>(result.Items.Count);
         foreach (var item in result.Items)
             items.Add(new SimilarMovieItem(item.MovieId, catalog.Find(item.MovieId)?.Title ?? "", Math.Round(item.Score, 4), item.Reason));

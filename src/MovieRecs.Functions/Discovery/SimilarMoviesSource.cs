@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Discovery;
@@ -20,7 +21,27 @@ public sealed class SimilarMoviesSource(ModelHolder holder, ILogger<SimilarMovie
     }
 
     /// <summary>The similar movies with the model they were built with (null: none yet).</summary>
-    public sealed record Current(SimilarMovies Similar, ServedModel? Served);
+    public sealed record Current(SimilarMovies Similar, ServedModel? Served)
+    {
+        const int MaxRemembered = 50_000;
+        readonly ConcurrentDictionary<(int, SimilarityStrategy, int), SimilarMoviesResult> _found = new();
+
+        /// <summary>
+        /// <see cref="SimilarMovies.Find"/>, remembered: a list depends only on the movie, the strategy, the limit, the
+        /// catalog and the model, and a new catalog or model makes a new <see cref="Current"/>.
+        /// </summary>
+        public SimilarMoviesResult Find(int movieId, int limit, SimilarityStrategy strategy)
+        {
+            var key = (movieId, strategy, limit);
+            if (_found.TryGetValue(key, out var found))
+                return found;
+            found = Similar.Find(movieId, limit, strategy);
+            if (_found.Count >= MaxRemembered)
+                _found.Clear();
+            _found[key] = found;
+            return found;
+        }
+    }
 
     sealed record Entry(ContentSimilarity Content, ServedModel? Served, Current Value);
 
