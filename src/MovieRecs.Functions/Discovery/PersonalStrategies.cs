@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
+using System.Collections.Concurrent;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Discovery;
 using MovieRecs.Functions.Engine;
@@ -55,6 +58,23 @@ public sealed class PersonalStrategies(CatalogCache catalogCache, UserHistories 
         var catalog = catalogCache.Require();
         if (await histories.GetAsync(userId, cancellationToken) is not { } user)
             return null;
+        // A list depends on the user's ratings (a new history object when they change), the catalog, the served model
+        // and the popularity order, which itself is refreshed about once a second: keep each list that long.
+        var served = holder.Current;
+        var lists = _lists.GetValue(user, static _ => new());
+        if (lists.TryGetValue((strategy, count), out var kept) && ReferenceEquals(kept.Catalog, catalog) && ReferenceEquals(kept.Served, served)
+            && Stopwatch.GetElapsedTime(kept.At) < KeepListsFor)
+            return kept.Result;
+        var result = Compute(catalog, user, strategy, count);
+        lists[(strategy, count)] = (result, catalog, served, Stopwatch.GetTimestamp());
+        return result;
+    }
+
+    static readonly TimeSpan KeepListsFor = TimeSpan.FromSeconds(1);
+    readonly ConditionalWeakTable<UserHistory, ConcurrentDictionary<(PersonalStrategy, int), (Result Result, MovieCatalog Catalog, ServedModel? Served, long At)>> _lists = new();
+
+    Result Compute(MovieCatalog catalog, UserHistory user, PersonalStrategy strategy, int count)
+    {
         return strategy switch
         {
             PersonalStrategy.GenreWeighted => GenreWeightedList(catalog, user, count),
