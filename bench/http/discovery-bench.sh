@@ -41,7 +41,7 @@ AzureWebJobsStorage="$conn" ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Producti
   Logging__LogLevel__Default=Warning dotnet src/MovieRecs.Functions/bin/Release/net10.0/MovieRecs.Functions.dll >"$work/app.log" 2>&1 &
 app=$!
 until curl -sf "$url/api/rest/v1/user/1/recommended-movies?n=10" | grep -q '"model_version":"'; do sleep 0.5; done
-curl -sf "$url/api/rest/v1/recommendation-engine/models" | head -c 600; echo
+echo "the model's timings (seconds): $(curl -sf "$url/api/rest/v1/recommendation-engine/models" | grep -oE '"(read|evaluation|train|cluster|total)_seconds":[0-9.]+|"cluster_k":[0-9]+' | head -6 | tr '\n' ' ')"
 tail -n +2 "$data/movies.csv" | cut -d, -f1 > "$work/movies.txt"
 
 run() {   # name script args...

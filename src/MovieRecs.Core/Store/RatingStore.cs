@@ -16,7 +16,7 @@ namespace MovieRecs.Core.Store;
 /// transaction with the movie's stats row, the latter replaced only if its ETag is still the one read (or added if
 /// absent). A concurrent writer (another instance) makes it fail as a whole; it is re-read and retried (bounded,
 /// jittered). So after any interleaving of writes the stats row equals a recount of the movie's rows.</para>
-/// <para><b>Group commit.</b> Within an instance, writes to one partition (32 of them, movie id mod 32) queue up and
+/// <para><b>Group commit.</b> Within an instance, writes to one partition (256 of them, movie id mod 256) queue up and
 /// are committed together, up to 100 operations per transaction, the changes of many movies side by side: under load
 /// one storage call carries dozens of ratings (the emulator's cost is per call, ~1 ms, against ~0.1 ms per row), and
 /// this instance never conflicts with itself. Stats rows' ETags are remembered, so a rating normally costs one row
