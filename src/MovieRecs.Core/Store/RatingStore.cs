@@ -473,11 +473,25 @@ public sealed class RatingStore
     /// when <paramref name="apply"/> is given, passes each to it unless this instance changed that movie while the
     /// read ran (its own figure is newer).
     /// </summary>
-    public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(Action<int, MovieStats>? apply = null, CancellationToken cancellationToken = default)
+    /// <param name="spreadOver">Spread the per-table reads over this time (a periodic refresh: a steady trickle
+    /// rather than a burst of 256 queries that competes with requests for the cores).</param>
+    public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(Action<int, MovieStats>? apply = null, CancellationToken cancellationToken = default,
+        TimeSpan spreadOver = default)
+    {
+        var all = new Dictionary<int, MovieStats>();
+        var pause = spreadOver / _store.RatingsTables.Count;
+        for (var t = 0; t < _store.RatingsTables.Count; t++)
+        {
+            if (t > 0 && pause > TimeSpan.Zero)
+                await Task.Delay(pause, cancellationToken);
+            await LoadStatsAsync(_store.RatingsTables[t], all, apply, cancellationToken);
+        }
+        return all;
+    }
+
+    async Task LoadStatsAsync(TableClient table, Dictionary<int, MovieStats> all, Action<int, MovieStats>? apply, CancellationToken cancellationToken)
     {
         var before = Interlocked.Read(ref _writeVersion);
-        var all = new Dictionary<int, MovieStats>();
-        foreach (var table in _store.RatingsTables)
         await foreach (var e in table.QueryAsync(MovieStore.AllStatsFilter, cancellationToken: cancellationToken))
         {
             if (!MovieStore.TryParseStatsRowKey(e.RowKey, out var movieId))
@@ -494,7 +508,6 @@ public sealed class RatingStore
                 apply?.Invoke(movieId, stats);
             }
         }
-        return all;
     }
 
     /// <summary>Forgets remembered aggregates and copies (after the store was replaced).</summary>
