@@ -54,7 +54,10 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         writer.StartPhase("ratings by movie", data.Ratings.Count);
         var logged = new List<RatingLog.Entry>[MovieStore.RatingPartitions];
         foreach (var group in data.Ratings.GroupBy(r => MovieStore.MovieBucket(r.MovieId)))
-            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, logged[group.Key] = [], cancellationToken));
+        {
+            var log = logged[group.Key] = [];   // filled by that partition's writer, read after the drain
+            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, log, cancellationToken));
+        }
         written += await writer.DrainAsync(cancellationToken);
 
         // The changed ratings go to the rating log too (what training reads), with their movies' new sequences.

@@ -50,8 +50,8 @@ public sealed class MovieStore
     /// Partitions (and tables) of <c>ratings</c> and <c>userratings</c>. A request's ratings in one partition share a
     /// transaction, and concurrent writes to a partition queue up and share the next one (the emulator's cost is per
     /// call, ~0.6-1 ms, more than per row, ~0.1-0.2 ms); but the emulator's per-row cost grows with the partition (an
-    /// existence check scans it) and the table (index upkeep scans it). 256 measured best on ml-latest-small: import
-    /// 26 s (32: 33 s), ~1,050 batched ratings/s (32: ~660/s). Azure serves about 2,000 entities/s per partition.
+    /// existence check scans it) and the table (index upkeep scans it). Figures for 32, 128 and 256 in docs/ratings.md.
+    /// Azure serves about 2,000 entities/s per partition.
     /// </summary>
     public const int RatingPartitions = 256;
 
