@@ -55,8 +55,8 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         var logged = new List<RatingLog.Entry>[MovieStore.RatingPartitions];
         foreach (var group in data.Ratings.GroupBy(r => MovieStore.MovieBucket(r.MovieId)))
         {
-            var log = logged[group.Key] = [];   // filled by that partition's writer, read after the drain
-            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, log, cancellationToken));
+            var entries = logged[group.Key] = [];   // filled by that partition's writer, read after the drain
+            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, entries, cancellationToken));
         }
         written += await writer.DrainAsync(cancellationToken);
 
