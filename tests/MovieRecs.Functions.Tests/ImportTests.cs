@@ -82,7 +82,7 @@ public sealed class ImportTests : IAsyncLifetime
 
         // No demo rating survived next to the real ones.
         var store = new MovieStore(_azurite.ConnectionString);
-        Assert.Equal(4, await CountCopiesAsync(store));
+        Assert.Equal(4, await CountPairRowsAsync(store));
         Assert.Equal(3, await CountAsync(store.Movies));
 
         // A second run finds everything in place and writes nothing (not to the rating log either).
@@ -90,7 +90,7 @@ public sealed class ImportTests : IAsyncLifetime
         var (again, againOutput) = Console();
         Assert.Equal(0, await ImportCommand.RunAsync(dir, _azurite.ConnectionString, replace: false, again, CancellationToken.None));
         Assert.Contains(" 0 rows written", againOutput.ToString());
-        Assert.Equal(4, await CountCopiesAsync(store));
+        Assert.Equal(4, await CountPairRowsAsync(store));
         Assert.Equal(logBlobs, await CountBlobsAsync(store));
     }
 
@@ -106,7 +106,7 @@ public sealed class ImportTests : IAsyncLifetime
         var store = new MovieStore(_azurite.ConnectionString);
         var movies = await store.LoadMoviesAsync();
         Assert.Equal(["Animation", "Children", "Comedy"], movies.Single(m => m.Id == 1).Genres);
-        Assert.Equal(5, (await store.GetStatsAsync(2)).AverageRating);
+        Assert.Equal(5, (await Stored.StatsAsync(store, 2)).AverageRating);
     }
 
     [Fact]
@@ -128,8 +128,8 @@ public sealed class ImportTests : IAsyncLifetime
 
         Assert.Equal(0, await ImportCommand.RunAsync(other, _azurite.ConnectionString, replace: true, Console().Console, CancellationToken.None));
         Assert.Equal([10], (await store.LoadMoviesAsync()).Select(m => m.Id));
-        Assert.Equal(1, await CountCopiesAsync(store));
-        Assert.Equal(0, (await store.GetStatsAsync(1)).Count);
+        Assert.Equal(1, await CountPairRowsAsync(store));
+        Assert.Equal(0, (await Stored.StatsAsync(store, 1)).Count);
         // The rating log was replaced with the data: training sees only the new rating.
         Assert.Equal([new RatingRow(7, 10, 4.5f, 964982703)], (await store.Log.ReadRatingsAsync()).Ratings);
     }
@@ -158,7 +158,7 @@ public sealed class ImportTests : IAsyncLifetime
         foreach (var movieId in new[] { 1, 318, 2571 })
         {
             var mine = ratings.Where(r => r.MovieId == movieId).ToList();
-            var stats = await store.GetStatsAsync(movieId);
+            var stats = await Stored.StatsAsync(store, movieId);
             Assert.Equal(mine.Count, stats.Count);
             Assert.Equal(mine.Average(r => (double)r.Rating), stats.AverageRating!.Value, 9);
         }
@@ -170,11 +170,12 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(0, info.Malformed);
     }
 
-    static async Task<int> CountCopiesAsync(MovieStore store)
+    static async Task<int> CountPairRowsAsync(MovieStore store)
     {
         var n = 0;
-        foreach (var table in store.UserRatingsTables)
-            n += await CountAsync(table);
+        foreach (var table in store.RatingsTables)
+            await foreach (var _ in table.QueryAsync(MovieStore.AllPairsFilter))
+                n++;
         return n;
     }
 

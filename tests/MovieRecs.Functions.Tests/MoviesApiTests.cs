@@ -139,7 +139,7 @@ public sealed class MoviesApiTests(AppFixture app)
         var movieId = DemoData.Ratings().GroupBy(r => r.MovieId).OrderByDescending(g => g.Count()).First().Key;
         long count = 0;
         double sum = 0;
-        await foreach (var e in Stored.MoviePairsAsync(app.Store, movieId))
+        foreach (var e in await Stored.MoviePairsAsync(app.Store, movieId))
             {
                 count++;
                 sum += e.GetDouble("Rating")!.Value;

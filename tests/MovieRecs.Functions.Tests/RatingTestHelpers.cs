@@ -64,58 +64,95 @@ static class Api
 /// <summary>What storage holds, read directly (not through the app).</summary>
 static class Stored
 {
-    /// <summary>A pair's row in the movie's partition, or null.</summary>
-    public static async Task<TableEntity?> MovieRowAsync(MovieStore store, int userId, int movieId)
+    /// <summary>A pair's row (in the user's partition), or null.</summary>
+    public static async Task<TableEntity?> RowAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.RatingsOf(movieId).GetEntityIfExistsAsync(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId));
+        var r = await store.RatingsOfUser(userId).GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId));
         return r.HasValue ? r.Value : null;
     }
 
-    /// <summary>The user's copy of a pair, or null.</summary>
-    public static async Task<TableEntity?> UserCopyAsync(MovieStore store, int userId, int movieId)
-    {
-        var r = await store.CopiesOf(userId).GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId));
-        return r.HasValue ? r.Value : null;
-    }
-
-    /// <summary>Every rating in the user's partition: movie → rating (watch marks and tombstones left out).</summary>
+    /// <summary>Every rating of the user: movie → rating (watch marks left out).</summary>
     public static async Task<Dictionary<int, double>> UserRatingsAsync(MovieStore store, int userId)
     {
         var result = new Dictionary<int, double>();
-        await foreach (var e in UserCopiesAsync(store, userId))
+        await foreach (var e in UserRowsAsync(store, userId))
             if (e.GetDouble("Rating") is { } r)
-                result[CopyMovie(e)] = r;
+                result[RowMovie(e)] = r;
         return result;
     }
 
-    /// <summary>The rows of the user's copies, tombstones included.</summary>
-    public static IAsyncEnumerable<TableEntity> UserCopiesAsync(MovieStore store, int userId)
+    /// <summary>The user's rows.</summary>
+    public static IAsyncEnumerable<TableEntity> UserRowsAsync(MovieStore store, int userId)
     {
-        var (from, to) = MovieStore.CopyRange(userId);
-        return store.CopiesOf(userId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
+        var (from, to) = MovieStore.UserRange(userId);
+        return store.RatingsOfUser(userId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
     }
 
-    /// <summary>The movie of a user copy row.</summary>
-    public static int CopyMovie(TableEntity e) => MovieStore.TryParseCopyRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException(e.RowKey);
+    /// <summary>The movie of a pair row.</summary>
+    public static int RowMovie(TableEntity e) => MovieStore.TryParsePairRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException(e.RowKey);
 
-    /// <summary>The movie's pair rows (its ratings and watch marks), not its stats row.</summary>
-    public static IAsyncEnumerable<TableEntity> MoviePairsAsync(MovieStore store, int movieId)
+    /// <summary>Every row of every table (pair rows and partial aggregate rows), filtered here rather than by the service.</summary>
+    static async Task<List<TableEntity>> AllRowsAsync(MovieStore store)
     {
-        var (from, to) = MovieStore.PairRange(movieId);
-        return store.RatingsOf(movieId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.MovieKey(movieId)} and RowKey ge {from} and RowKey lt {to}"));
+        var all = new List<TableEntity>();
+        foreach (var table in store.RatingsTables)
+            await foreach (var e in table.QueryAsync())
+                all.Add(e);
+        return all;
     }
 
-    /// <summary>Every rating in the movie's partition: user → rating.</summary>
+    /// <summary>The movie's pair rows (its ratings and watch marks), found by their row keys in every table.</summary>
+    public static async Task<List<TableEntity>> MoviePairsAsync(MovieStore store, int movieId) =>
+        (await AllRowsAsync(store)).Where(e => MovieStore.TryParsePairRowKey(e.RowKey, out _, out var m) && m == movieId).ToList();
+
+    /// <summary>Every rating of the movie: user → rating.</summary>
     public static async Task<Dictionary<int, double>> MovieRatingsAsync(MovieStore store, int movieId)
     {
         var result = new Dictionary<int, double>();
-        await foreach (var e in MoviePairsAsync(store, movieId))
-            if (e.GetDouble("Rating") is { } r && MovieStore.TryParsePairRowKey(e.RowKey, out _, out var userId))
+        foreach (var e in await MoviePairsAsync(store, movieId))
+            if (e.GetDouble("Rating") is { } r && MovieStore.TryParsePairRowKey(e.RowKey, out var userId, out _))
                 result[userId] = r;
         return result;
     }
 
-    /// <summary>(recount of the movie's partition, its stats row).</summary>
-    public static Task<(MovieStats Recount, MovieStats Stored)> RecountAsync(MovieStore store, int movieId) =>
-        new RatingStore(store).RecountAsync(movieId);
+    /// <summary>The movie's aggregates as stored: the sum of its partial rows.</summary>
+    public static async Task<MovieStats> StatsAsync(MovieStore store, int movieId)
+    {
+        var parts = new List<MovieStats>();
+        foreach (var table in store.RatingsTables)
+            await foreach (var e in table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {MovieStore.StatsRowKey(movieId)}")))
+                parts.Add(MovieStore.ToStats(e));
+        return Sum(parts);
+    }
+
+    static MovieStats Sum(IEnumerable<MovieStats> parts)
+    {
+        int count = 0, watches = 0;
+        long halves = 0;
+        foreach (var p in parts)
+            (count, halves, watches) = (count + p.Count, halves + p.SumHalves, watches + p.WatchCount);
+        return new MovieStats(count, halves, watches);
+    }
+
+    /// <summary>(recount of the movie's pair rows, the sum of its partial rows), each partial row also checked against a recount of its partition.</summary>
+    public static async Task<(MovieStats Recount, MovieStats Stored)> RecountAsync(MovieStore store, int movieId)
+    {
+        var all = await AllRowsAsync(store);
+        var pairs = all.Where(e => MovieStore.TryParsePairRowKey(e.RowKey, out _, out var m) && m == movieId).ToList();
+        var partials = all.Where(e => e.RowKey == MovieStore.StatsRowKey(movieId)).ToList();
+        foreach (var partial in partials)
+        {
+            var own = pairs.Where(e => e.PartitionKey == partial.PartitionKey).ToList();
+            var recount = RecountOf(own);
+            if (recount != MovieStore.ToStats(partial))
+                throw new Xunit.Sdk.XunitException($"partition {partial.PartitionKey}: movie {movieId} partial row {MovieStore.ToStats(partial)} != recount {recount}");
+        }
+        return (RecountOf(pairs), Sum(partials.Select(MovieStore.ToStats)));
+    }
+
+    static MovieStats RecountOf(List<TableEntity> pairs)
+    {
+        var rated = pairs.Select(e => e.GetDouble("Rating")).OfType<double>().ToList();
+        return new MovieStats(rated.Count, rated.Sum(r => (long)Math.Round(r * 2)), pairs.Count);
+    }
 }

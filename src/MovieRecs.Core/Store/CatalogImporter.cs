@@ -50,25 +50,20 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (data.Ratings.Count > 0)
             await IdBlockAllocator.RaiseAsync(store.Meta, UserStore.UserSequence, data.Ratings.Max(r => r.UserId) + 1L, cancellationToken);
 
-        // Ratings by movie, each movie with its aggregate row; then by user. Each partition holds many movies (users).
-        writer.StartPhase("ratings by movie", data.Ratings.Count);
+        // Ratings by user partition, each with the partition's aggregate rows of the movies it rates.
+        writer.StartPhase("ratings", data.Ratings.Count);
         var logged = new List<RatingLog.Entry>[MovieStore.RatingPartitions];
-        foreach (var group in data.Ratings.GroupBy(r => MovieStore.MovieBucket(r.MovieId)))
+        foreach (var group in data.Ratings.GroupBy(r => MovieStore.RatingPartition(r.UserId)))
         {
             var entries = logged[group.Key] = [];   // filled by that partition's writer, read after the drain
-            writer.Enqueue(() => WriteMoviePartitionAsync(group.Key, group.ToList(), empty, writer, entries, cancellationToken));
+            writer.Enqueue(() => WritePartitionAsync(group.Key, group.ToList(), empty, writer, entries, cancellationToken));
         }
         written += await writer.DrainAsync(cancellationToken);
 
-        // The changed ratings go to the rating log too (what training reads), with their movies' new sequences.
+        // The changed ratings go to the rating log too (what training reads), with their new sequences.
         var log = logged.Where(l => l is not null).SelectMany(l => l).ToList();
         if (log.Count > 0)
             await store.Log.WriteImportAsync(log, cancellationToken);
-
-        writer.StartPhase("ratings by user", data.Ratings.Count);
-        foreach (var group in data.Ratings.GroupBy(r => MovieStore.UserBucket(r.UserId)))
-            writer.Enqueue(() => WriteUserPartitionAsync(group.Key, group.ToList(), empty, writer, cancellationToken));
-        written += await writer.DrainAsync(cancellationToken);
 
         // Users: created at their first rating, so a re-run finds the same rows and writes nothing.
         var storedUsers = new HashSet<string>();
@@ -94,19 +89,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         return new ImportResult(data.Movies.Count, data.Ratings.Count, users.Count, written, wipe && state is not null, clock.Elapsed);
     }
 
-    public static TableEntity RatingEntity(RatingRow r) => new(MovieStore.MovieKey(r.MovieId), MovieStore.PairRowKey(r.MovieId, r.UserId))
-    {
-        ["Rating"] = (double)r.Rating,
-        ["UnixTime"] = r.Timestamp,
-    };
-
-    public static TableEntity UserRatingEntity(RatingRow r) => new(MovieStore.UserKey(r.UserId), MovieStore.CopyRowKey(r.UserId, r.MovieId))
-    {
-        ["Rating"] = (double)r.Rating,
-        ["UnixTime"] = r.Timestamp,
-    };
-
-    /// <summary>What a movie has stored: rating per user, watch-only marks, the aggregate row.</summary>
+    /// <summary>What one movie has stored in a partition: rating per user, watch-only marks, the aggregate row.</summary>
     sealed class StoredMovie
     {
         public readonly Dictionary<int, double> Rated = [];
@@ -115,23 +98,23 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         public long Seq;
     }
 
-    /// <summary>One <c>ratings</c> partition: the rows of its movies that differ from what is stored, and each changed movie's aggregate row.</summary>
-    async Task<long> WriteMoviePartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, List<RatingLog.Entry> log, CancellationToken cancellationToken)
+    /// <summary>One rating partition: the rows that differ from what is stored, and each changed movie's aggregate row there.</summary>
+    async Task<long> WritePartitionAsync(int partition, List<RatingRow> ratings, bool empty, BatchWriter writer, List<RatingLog.Entry> log, CancellationToken cancellationToken)
     {
-        var table = store.RatingsTables[bucket];
-        var partition = MovieStore.MovieKey(bucket);
+        var table = store.TableOf(partition);
+        var partitionKey = MovieStore.PartitionKey(partition);
         var stored = new Dictionary<int, StoredMovie>();
         StoredMovie Of(int movieId) => stored.TryGetValue(movieId, out var m) ? m : stored[movieId] = new StoredMovie();
         if (!empty)
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}");
             await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken))
             {
                 if (MovieStore.TryParseStatsRowKey(e.RowKey, out var statsOf))
                     (Of(statsOf).Stats, Of(statsOf).Seq) = (MovieStore.ToStats(e), e.GetInt64(RatingRows.Seq) ?? 0);
-                else if (MovieStore.TryParsePairRowKey(e.RowKey, out var movieId, out var userId))
+                else if (MovieStore.TryParsePairRowKey(e.RowKey, out var userId, out var movieId))
                 {
-                    if (e.GetDouble("Rating") is { } value) Of(movieId).Rated[userId] = value;
+                    if (e.GetDouble(RatingRows.Rating) is { } value) Of(movieId).Rated[userId] = value;
                     else Of(movieId).WatchedOnly.Add(userId);
                 }
             }
@@ -145,6 +128,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
             var old = Of(movie.Key);
             var merged = new Dictionary<int, double>(old.Rated);
             var before = actions.Count;
+            // Its sequence only grows (the rating log orders pair states by it).
             var seq = Math.Max(old.Seq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             foreach (var r in movie)
             {
@@ -154,37 +138,18 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                     continue;
                 }
                 merged[r.UserId] = r.Rating;
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingEntity(r)));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                    RatingRows.PairEntity(r.UserId, r.MovieId, new PairRow(r.Rating, r.Timestamp, seq))));
                 log.Add(new RatingLog.Entry(r.UserId, r.MovieId, r.Rating, false, r.Timestamp, seq));
             }
-            // Exactly a recount of the movie's rows as they will be: every pair row is a watch, the rated ones are ratings.
+            // Exactly a recount of the movie's rows in this partition as they will be: every pair row is a watch, the rated ones are ratings.
             var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + old.WatchedOnly.Count(u => !merged.ContainsKey(u)));
             if (actions.Count == before && old.Stats == stats)
                 continue;
-            // Its sequence only grows (RatingStore orders users' copies by it, the rating log pair states).
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingRows.StatsRow(movie.Key, stats, seq)));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingRows.StatsRow(partition, movie.Key, stats, seq)));
         }
         writer.Advance(unchanged);
         return await SubmitChunksAsync(table, actions, writer, cancellationToken);
-    }
-
-    /// <summary>One <c>userratings</c> partition: the copies that differ from what is stored.</summary>
-    async Task<long> WriteUserPartitionAsync(int bucket, List<RatingRow> ratings, bool empty, BatchWriter writer, CancellationToken cancellationToken)
-    {
-        var stored = new Dictionary<(int, int), double>();
-        if (!empty)
-        {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(bucket)}");
-            await foreach (var e in store.UserRatingsTables[bucket].QueryAsync(filter, select: ["RowKey", "Rating"], cancellationToken: cancellationToken))
-                if (e.GetDouble("Rating") is { } value && MovieStore.TryParseCopyRowKey(e.RowKey, out var userId, out var movieId))
-                    stored[(userId, movieId)] = value;
-        }
-        var changes = ratings
-            .Where(r => !(stored.TryGetValue((r.UserId, r.MovieId), out var old) && old == r.Rating))
-            .Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, UserRatingEntity(r)))
-            .ToList();
-        writer.Advance(ratings.Count - changes.Count);
-        return await SubmitChunksAsync(store.UserRatingsTables[bucket], changes, writer, cancellationToken);
     }
 
     /// <summary>Transactions of up to 100 operations, two at a time (rows are upserts: their order does not matter).</summary>

@@ -12,16 +12,13 @@ namespace MovieRecs.Core.Store;
 /// <list type="bullet">
 /// <item><c>movies</c>: the catalog, RowKey = zero-padded id, spread over 32 partitions (id mod 32) so imports
 ///   batch in parallel (Azurite slows as one partition grows); always read whole into memory.</item>
-/// <item><c>ratings00</c>..<c>ratings255</c>: the movies' rating records in <see cref="RatingPartitions"/> partitions (movie
-///   id mod 256), one table each: the emulator keeps a table in one in-memory collection whose index upkeep costs time
-///   linear in the table's size on every update, so small tables keep writes cheap (Azure does not mind either way). A
-///   movie's rows sit together: "s{movie}" holds its Count, SumHalves, WatchCount and Seq, and "r{movie}u{user}" each
-///   (user, movie) pair (Rating, UnixTime, Seq; a row without Rating is a watch-only mark). A rating and its movie's
-///   aggregate change in one entity-group transaction, and since many movies share a partition one transaction
-///   carries the changes of many movies (see <see cref="RatingStore"/>). Readers of ratings skip rows without a Rating.</item>
-/// <item><c>userratings00</c>..<c>userratings255</c>: the same pairs by user, in 256 partitions and tables (user id mod 256), RowKey "{user}m{movie}": one
-///   range read gives a user's ratings. Rows with Rating are ratings, with Watched=true watch-only marks, with
-///   neither (Removed=true) tombstones of removed pairs.</item>
+/// <item><c>ratings00</c>..<c>ratings255</c>: the rating records, by user. A user's rows sit in partition
+///   "p{user mod 1024}" (four partitions per table, partition mod 256), RowKey "{user}m{movie}": one range read gives a
+///   user's ratings and watch marks (Rating, UnixTime, Seq, MovieId; a row without Rating is a watch-only mark). Next to
+///   them, "s{movie}" rows hold each movie's aggregates over the partition's users (Count, SumHalves, WatchCount, Seq):
+///   a movie's aggregates are the sum of its rows over all partitions. A request's ratings (one user) and the partial
+///   aggregates they change are ONE entity-group transaction (see <see cref="RatingStore"/>). A movie's ratings are
+///   found by a query on MovieId in every table (a cold path).</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
 /// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
 /// <item>the <c>ratinglog</c> blob container: every rating change appended, for training (<see cref="RatingLog"/>).</item>
@@ -31,29 +28,28 @@ public sealed class MovieStore
 {
     public const string MoviesTable = "movies";
     public const string RatingsTablePrefix = "ratings";
-    public const string UserRatingsTablePrefix = "userratings";
     public const string UsersTable = "users";
     public const string MetaTable = "meta";
     public static readonly string[] AllTables =
     [
         MoviesTable, UsersTable, MetaTable,
-        .. Enumerable.Range(0, RatingPartitions).Select(RatingsTableName),
-        .. Enumerable.Range(0, RatingPartitions).Select(UserRatingsTableName),
+        .. Enumerable.Range(0, RatingTables).Select(RatingsTableName),
     ];
 
     public static string RatingsTableName(int bucket) => RatingsTablePrefix + bucket.ToString("D2", CultureInfo.InvariantCulture);
-    public static string UserRatingsTableName(int bucket) => UserRatingsTablePrefix + bucket.ToString("D2", CultureInfo.InvariantCulture);
 
     const int MoviePartitions = 32;
 
     /// <summary>
-    /// Partitions (and tables) of <c>ratings</c> and <c>userratings</c>. A request's ratings in one partition share a
-    /// transaction, and concurrent writes to a partition queue up and share the next one (the emulator's cost is per
-    /// call, ~0.6-1 ms, more than per row, ~0.1-0.2 ms); but the emulator's per-row cost grows with the partition (an
-    /// existence check scans it) and the table (index upkeep scans it). Figures for 32, 128 and 256 in docs/ratings.md.
-    /// Azure serves about 2,000 entities/s per partition.
+    /// Partitions of the rating records (user id mod 1024). A request's ratings are one user's, so they are one
+    /// transaction however many movies they touch, and concurrent writes to a partition queue up and share the next one.
+    /// Many small partitions: the emulator checks a row's existence by scanning its partition, so its cost per row grows
+    /// with the partition (Azure does not mind either way; it serves about 2,000 entities/s per partition).
     /// </summary>
-    public const int RatingPartitions = 256;
+    public const int RatingPartitions = 1024;
+
+    /// <summary>Tables holding the rating partitions (partition mod 256): the emulator keeps a table in one collection.</summary>
+    public const int RatingTables = 256;
 
     readonly TableServiceClient _service;
 
@@ -61,22 +57,19 @@ public sealed class MovieStore
     {
         _service = new TableServiceClient(connectionString, options ?? new TableClientOptions());
         Movies = _service.GetTableClient(MoviesTable);
-        RatingsTables = Enumerable.Range(0, RatingPartitions).Select(b => _service.GetTableClient(RatingsTableName(b))).ToArray();
-        UserRatingsTables = Enumerable.Range(0, RatingPartitions).Select(b => _service.GetTableClient(UserRatingsTableName(b))).ToArray();
+        RatingsTables = Enumerable.Range(0, RatingTables).Select(b => _service.GetTableClient(RatingsTableName(b))).ToArray();
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
         Log = new RatingLog(connectionString);
     }
 
     public TableClient Movies { get; }
-    /// <summary>The <c>ratings</c> tables, one per partition (<see cref="MovieBucket"/>).</summary>
+    /// <summary>The <c>ratings</c> tables (<see cref="RatingTables"/>).</summary>
     public IReadOnlyList<TableClient> RatingsTables { get; }
-    /// <summary>The <c>userratings</c> tables, one per partition (<see cref="UserBucket"/>).</summary>
-    public IReadOnlyList<TableClient> UserRatingsTables { get; }
-    /// <summary>The table holding a movie's rating rows.</summary>
-    public TableClient RatingsOf(int movieId) => RatingsTables[MovieBucket(movieId)];
-    /// <summary>The table holding a user's copies.</summary>
-    public TableClient CopiesOf(int userId) => UserRatingsTables[UserBucket(userId)];
+    /// <summary>The table holding a rating partition.</summary>
+    public TableClient TableOf(int partition) => RatingsTables[partition % RatingTables];
+    /// <summary>The table holding a user's ratings.</summary>
+    public TableClient RatingsOfUser(int userId) => TableOf(RatingPartition(userId));
     public TableClient Users { get; }
     public TableClient Meta { get; }
     public RatingLog Log { get; }
@@ -119,45 +112,38 @@ public sealed class MovieStore
 
     // ---- rating rows (see the class summary) ----
 
-    /// <summary>The <c>ratings</c> partition holding a movie's rows.</summary>
-    public static string MovieKey(int movieId) => "m" + (movieId % RatingPartitions).ToString("D2", CultureInfo.InvariantCulture);
-    public static int MovieBucket(int movieId) => movieId % RatingPartitions;
-    public static string StatsRowKey(int movieId) => "s" + movieId.ToString("D8", CultureInfo.InvariantCulture);
-    public static string PairRowKey(int movieId, int userId) =>
-        "r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
-    /// <summary>RowKey bounds [from, to) of a movie's pair rows.</summary>
-    public static (string From, string To) PairRange(int movieId) =>
-        ("r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "u", "r" + movieId.ToString("D8", CultureInfo.InvariantCulture) + "v");
+    public static int RatingPartition(int userId) => userId % RatingPartitions;
+    public static string PartitionKey(int partition) => "p" + partition.ToString("D4", CultureInfo.InvariantCulture);
+    /// <summary>The PartitionKey of a user's rating rows.</summary>
+    public static string UserKey(int userId) => PartitionKey(RatingPartition(userId));
 
-    public static bool TryParsePairRowKey(string rowKey, out int movieId, out int userId)
+    public static bool TryParsePartitionKey(string key, out int partition)
     {
-        movieId = userId = 0;
-        return rowKey.Length == 20 && rowKey[0] == 'r' && rowKey[9] == 'u'
-            && int.TryParse(rowKey.AsSpan(1, 8), NumberStyles.None, CultureInfo.InvariantCulture, out movieId)
-            && int.TryParse(rowKey.AsSpan(10, 10), NumberStyles.None, CultureInfo.InvariantCulture, out userId);
+        partition = 0;
+        return key.Length == 5 && key[0] == 'p' && int.TryParse(key.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out partition)
+            && partition < RatingPartitions;
+    }
+
+    /// <summary>A movie's aggregates over one partition's users.</summary>
+    public static string StatsRowKey(int movieId) => "s" + movieId.ToString("D8", CultureInfo.InvariantCulture);
+    public static string PairRowKey(int userId, int movieId) =>
+        userId.ToString("D10", CultureInfo.InvariantCulture) + "m" + movieId.ToString("D8", CultureInfo.InvariantCulture);
+    /// <summary>RowKey bounds [from, to) of a user's rows.</summary>
+    public static (string From, string To) UserRange(int userId) =>
+        (userId.ToString("D10", CultureInfo.InvariantCulture) + "m", userId.ToString("D10", CultureInfo.InvariantCulture) + "n");
+
+    public static bool TryParsePairRowKey(string rowKey, out int userId, out int movieId)
+    {
+        userId = movieId = 0;
+        return rowKey.Length == 19 && rowKey[10] == 'm'
+            && int.TryParse(rowKey.AsSpan(0, 10), NumberStyles.None, CultureInfo.InvariantCulture, out userId)
+            && int.TryParse(rowKey.AsSpan(11, 8), NumberStyles.None, CultureInfo.InvariantCulture, out movieId);
     }
 
     public static bool TryParseStatsRowKey(string rowKey, out int movieId)
     {
         movieId = 0;
         return rowKey.Length == 9 && rowKey[0] == 's' && int.TryParse(rowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out movieId);
-    }
-
-    /// <summary>The <c>userratings</c> partition holding a user's copies.</summary>
-    public static string UserKey(int userId) => "u" + (userId % RatingPartitions).ToString("D2", CultureInfo.InvariantCulture);
-    public static int UserBucket(int userId) => userId % RatingPartitions;
-    public static string CopyRowKey(int userId, int movieId) =>
-        userId.ToString("D10", CultureInfo.InvariantCulture) + "m" + movieId.ToString("D8", CultureInfo.InvariantCulture);
-    /// <summary>RowKey bounds [from, to) of a user's copies.</summary>
-    public static (string From, string To) CopyRange(int userId) =>
-        (userId.ToString("D10", CultureInfo.InvariantCulture) + "m", userId.ToString("D10", CultureInfo.InvariantCulture) + "n");
-
-    public static bool TryParseCopyRowKey(string rowKey, out int userId, out int movieId)
-    {
-        userId = movieId = 0;
-        return rowKey.Length == 19 && rowKey[10] == 'm'
-            && int.TryParse(rowKey.AsSpan(0, 10), NumberStyles.None, CultureInfo.InvariantCulture, out userId)
-            && int.TryParse(rowKey.AsSpan(11, 8), NumberStyles.None, CultureInfo.InvariantCulture, out movieId);
     }
 
     // ---- catalog state ----
@@ -228,7 +214,8 @@ public sealed class MovieStore
 
     // ---- per-movie aggregates ----
 
-    public static TableEntity ToStatsEntity(int movieId, MovieStats stats) => new(MovieKey(movieId), StatsRowKey(movieId))
+    /// <summary>A movie's aggregates over one rating partition.</summary>
+    public static TableEntity ToStatsEntity(int partition, int movieId, MovieStats stats) => new(PartitionKey(partition), StatsRowKey(movieId))
     {
         ["Count"] = stats.Count,
         ["SumHalves"] = stats.SumHalves,
@@ -238,29 +225,15 @@ public sealed class MovieStore
     public static MovieStats ToStats(TableEntity entity) =>
         new(entity.GetInt32("Count") ?? 0, entity.GetInt64("SumHalves") ?? 0, entity.GetInt32("WatchCount") ?? 0);
 
-    /// <summary>One movie's aggregate row by direct key read (exact, fresh).</summary>
-    public async Task<MovieStats> GetStatsAsync(int movieId, CancellationToken cancellationToken = default)
-    {
-        var response = await RatingsOf(movieId).GetEntityIfExistsAsync(MovieKey(movieId), StatsRowKey(movieId), cancellationToken: cancellationToken);
-        return response.HasValue ? ToStats(response.Value!) : MovieStats.Empty;
-    }
-
-    /// <summary>Every movie's aggregate row, and only those.</summary>
+    /// <summary>Every partial aggregate row, and only those.</summary>
     public static string AllStatsFilter { get; } = TableClient.CreateQueryFilter($"RowKey ge {"s"} and RowKey lt {"t"}");
 
-    /// <summary>Every pair row, and only those.</summary>
-    public static string AllPairsFilter { get; } = TableClient.CreateQueryFilter($"RowKey ge {"r"} and RowKey lt {"s"}");
+    /// <summary>Every pair row (user, movie), and only those.</summary>
+    public static string AllPairsFilter { get; } = TableClient.CreateQueryFilter($"RowKey lt {"s"}");
 
-    /// <summary>Every movie's aggregate row (used when the catalog is (re)loaded).</summary>
-    public async Task<Dictionary<int, MovieStats>> LoadAllStatsAsync(CancellationToken cancellationToken = default)
-    {
-        var all = new Dictionary<int, MovieStats>();
-        foreach (var table in RatingsTables)
-            await foreach (var entity in table.QueryAsync(AllStatsFilter, cancellationToken: cancellationToken))
-                if (TryParseStatsRowKey(entity.RowKey, out var movieId))
-                    all[movieId] = ToStats(entity);
-        return all;
-    }
+    /// <summary>A movie's pair rows and partial aggregate rows, in any one table.</summary>
+    public static string MovieRowsFilter(int movieId) =>
+        TableClient.CreateQueryFilter($"MovieId eq {movieId} or RowKey eq {StatsRowKey(movieId)}");
 }
 
 /// <summary>What the stored catalog is: instances reload when Version changes. Source "demo" marks the placeholder data.</summary>

@@ -38,10 +38,10 @@ public static class RatingId
 }
 
 /// <summary>
-/// The state of one (user, movie) pair in the movie's partition of <c>ratings</c>: rated (Rating set), or
+/// The state of one (user, movie) pair in the user's partition of <c>ratings</c>: rated (Rating set), or
 /// watched without a rating (Rating null). An absent row means neither.
 /// </summary>
-/// <param name="Seq">The pair's write sequence (see <see cref="RatingStore"/>): orders the user copies.</param>
+/// <param name="Seq">The pair's write sequence (see <see cref="RatingStore"/>): orders the rating log's lines.</param>
 public sealed record PairRow(double? Rating, long UnixTime, long Seq)
 {
     public bool IsRated => Rating is not null;
@@ -61,9 +61,7 @@ public enum PairChangeKind
     RemoveRating,
 }
 
-/// <param name="MayExist">A hint that the pair row probably exists (this instance knows a copy of it): read it first
-/// rather than try a blind insert that would fail. Only affects cost, never the outcome.</param>
-public readonly record struct PairChange(int UserId, PairChangeKind Kind, double Rating, long UnixTime, bool MayExist = false);
+public readonly record struct PairChange(int UserId, PairChangeKind Kind, double Rating, long UnixTime);
 
 public enum PairOutcome
 {
@@ -77,13 +75,13 @@ public enum PairOutcome
     Conflict,
 }
 
-/// <summary>The result of one change: the pair's state after it, and the sequence its user copy must carry.</summary>
+/// <summary>The result of one change: the pair's state after it, and its sequence (for the rating log).</summary>
 /// <param name="Row">The pair after the change; null when absent.</param>
-/// <param name="Seq">The row's Seq, or when absent the movie's sequence at the time (orders the user copy's tombstone).</param>
+/// <param name="Seq">The row's Seq, or when absent the partition's sequence for the movie at the time (orders a removal in the log).</param>
 /// <param name="Stats">The movie's aggregates after the change (when known).</param>
 public sealed record PairResult(PairOutcome Outcome, PairRow? Row, long Seq, MovieStats? Stats);
 
-/// <summary>A user's copy of a pair in <c>userratings</c> (the user's partition): rated, watched only, or removed (tombstone).</summary>
+/// <summary>A user's row of a pair as this instance knows it: rated, watched only, or removed (a tombstone: known absent, only in memory).</summary>
 public sealed record UserCopy(int MovieId, double? Rating, bool Watched, long UnixTime, long Seq, ETag ETag)
 {
     public bool IsRated => Rating is not null;
@@ -99,15 +97,18 @@ public static class RatingRows
     public const string UnixTime = "UnixTime";
     public const string Seq = "Seq";
     public const string Watched = "Watched";
-    public const string Removed = "Removed";
 
-    public static TableEntity MovieRow(int movieId, int userId, PairRow row)
+    public const string MovieId = "MovieId";
+
+    /// <summary>A pair's row; null <paramref name="row"/> is just the key (a delete).</summary>
+    public static TableEntity PairEntity(int userId, int movieId, PairRow? row)
     {
-        var e = new TableEntity(MovieStore.MovieKey(movieId), MovieStore.PairRowKey(movieId, userId))
-        {
-            [UnixTime] = row.UnixTime,
-            [Seq] = row.Seq,
-        };
+        var e = new TableEntity(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId));
+        if (row is null)
+            return e;
+        e[MovieId] = movieId;
+        e[UnixTime] = row.UnixTime;
+        e[Seq] = row.Seq;
         if (row.Rating is { } r) e[Rating] = r;
         else e[Watched] = true;
         return e;
@@ -116,35 +117,22 @@ public static class RatingRows
     public static PairRow ToPairRow(TableEntity e) =>
         new(e.GetDouble(Rating), e.GetInt64(UnixTime) ?? 0, e.GetInt64(Seq) ?? 0);
 
-    /// <summary>The user's copy of a pair state; null <paramref name="row"/> writes a tombstone.</summary>
-    public static TableEntity UserRow(int userId, int movieId, PairRow? row, long seq, long removedAt)
-    {
-        var e = new TableEntity(MovieStore.UserKey(userId), MovieStore.CopyRowKey(userId, movieId)) { [Seq] = seq };
-        if (row is null)
-        {
-            e[Removed] = true;
-            e[UnixTime] = removedAt;
-        }
-        else
-        {
-            e[UnixTime] = row.UnixTime;
-            if (row.Rating is { } r) e[Rating] = r;
-            else e[Watched] = true;
-        }
-        return e;
-    }
-
     public static UserCopy ToUserCopy(TableEntity e) => new(
-        MovieStore.TryParseCopyRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException($"not a user copy row key: {e.RowKey}"),
+        MovieStore.TryParsePairRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException($"not a rating row key: {e.RowKey}"),
         e.GetDouble(Rating),
         e.GetBoolean(Watched) ?? false,
         e.GetInt64(UnixTime) ?? 0,
         e.GetInt64(Seq) ?? 0,
         e.ETag);
 
-    public static TableEntity StatsRow(int movieId, MovieStats stats, long seq)
+    /// <summary>What this instance knows after writing <paramref name="row"/> (null: removed) with the given ETag.</summary>
+    public static UserCopy ToUserCopy(int movieId, PairRow? row, long seq, ETag etag) => row is null
+        ? new UserCopy(movieId, null, false, 0, seq, default)
+        : new UserCopy(movieId, row.Rating, row.Rating is null, row.UnixTime, row.Seq, etag);
+
+    public static TableEntity StatsRow(int partition, int movieId, MovieStats stats, long seq)
     {
-        var e = MovieStore.ToStatsEntity(movieId, stats);
+        var e = MovieStore.ToStatsEntity(partition, movieId, stats);
         e[Seq] = seq;
         return e;
     }

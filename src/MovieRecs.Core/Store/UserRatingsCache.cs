@@ -7,9 +7,9 @@ namespace MovieRecs.Core.Store;
 public sealed record UserSnapshot(IReadOnlyList<UserCopy> Copies, long Version);
 
 /// <summary>
-/// What this instance knows of users' partitions in <c>userratings</c>: every copy it wrote or read, with its
-/// ETag (so the next write to it is one conditional call), and, after a full partition read, the whole partition
-/// (so a user's ratings are served from memory).
+/// What this instance knows of users' rating rows: every row it wrote or read, with its ETag (so the next write to
+/// it is one conditional call), and, after a read of all the user's rows, all of them (so a user's ratings are served
+/// from memory). Rows known to be absent are kept as tombstones (in memory only).
 /// </summary>
 /// <remarks>
 /// Writes through this instance update the entry at once (read-your-writes on the same instance). A full
@@ -140,6 +140,20 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
             lock (entry.Gate)
                 entry.Loading = null;
             EvictIfNeeded();
+        }
+    }
+
+    /// <summary>Forgets one row (its state is unknown); a full snapshot of the user is no longer complete.</summary>
+    public void Forget(int userId, int movieId)
+    {
+        if (!_entries.TryGetValue(userId, out var entry))
+            return;
+        lock (entry.Gate)
+        {
+            if (entry.Rows.Remove(movieId))
+                Interlocked.Decrement(ref _rows);
+            entry.CompleteAt = 0;
+            entry.Version = Interlocked.Increment(ref s_versions);
         }
     }
 

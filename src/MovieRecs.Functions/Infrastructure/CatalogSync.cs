@@ -77,14 +77,17 @@ public sealed class CatalogSync(
         logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
     }
 
-    /// <summary>Re-reads every movie's aggregates into the loaded catalog (keeping figures this instance wrote meanwhile).</summary>
+    /// <summary>Re-reads the movies' aggregates changed since the last read into the loaded catalog.</summary>
     /// <param name="spreadOver">Spread the reads (one per ratings table) over this time instead of a burst.</param>
     public async Task RefreshStatsAsync(CancellationToken cancellationToken, TimeSpan spreadOver = default)
     {
         if (cache.Current is not { } catalog)
             return;
         var started = time.GetUtcNow();
-        await ratings.LoadAllStatsAsync((id, s) => catalog.SetStats(id, s), cancellationToken, spreadOver);
+        // Only the partial rows changed since the last read (with a minute's margin for the service's clock): a
+        // movie's total is the sum of the partial rows this instance knows, so those are all it needs to learn.
+        await ratings.LoadAllStatsAsync((id, s) => catalog.SetStats(id, s), cancellationToken, spreadOver,
+            since: _statsLoadedAt == default ? null : _statsLoadedAt - TimeSpan.FromMinutes(1));
         _statsLoadedAt = started;
     }
 

@@ -69,15 +69,14 @@ public static class MoviesApi
             : MovieNotFound(id);
     }
 
-    /// <summary>Reads the movie's aggregate row from storage, so the answer is exact, not the cached copy.</summary>
+    /// <summary>Reads the movie's aggregate rows from storage, so the answer is exact, not the cached copy.</summary>
     static async Task<Results<Ok<MovieAverageRating>, ProblemHttpResult>> GetAverageRating(
-        int id, CatalogCache cache, MovieStore store, CancellationToken cancellationToken)
+        int id, CatalogCache cache, RatingStore ratings, CancellationToken cancellationToken)
     {
         var catalog = cache.Require();
         if (catalog.Find(id) is not { } movie)
             return MovieNotFound(id);
-        var stats = await store.GetStatsAsync(id, cancellationToken);
-        catalog.SetStats(id, stats);
+        var stats = await ratings.ReadMovieStatsAsync(id, cancellationToken);   // also updates the catalog's figure
         return TypedResults.Ok(new MovieAverageRating(id, movie.Title, stats.AverageRating, stats.Count));
     }
 
