@@ -51,7 +51,7 @@ public sealed class UserHistory
         return [.. byMovie.Values];
     }
 
-    /// <summary>The history held in a user's copies of their pairs (<c>userratings</c>); tombstones are skipped.</summary>
+    /// <summary>The history held in a user's rating rows; tombstones (known-absent rows kept in memory) are skipped.</summary>
     public static UserHistory FromCopies(IEnumerable<UserCopy> copies)
     {
         ArgumentNullException.ThrowIfNull(copies);
