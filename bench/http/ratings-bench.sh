@@ -10,7 +10,7 @@
 # otherwise the demo catalog, movies drawn uniformly. Azurite persists to a temp folder (as `dotnet run` does)
 # unless AZURITE_IN_MEMORY=1.
 # Needs wrk (apt-get install wrk). Env: DURATION (default 30s), DATA=demo to force the demo catalog,
-# AZURITE_IN_MEMORY=1 for --inMemoryPersistence (no JSON file rewritten every few seconds).
+# AZURITE_IN_MEMORY=1 for --inMemoryPersistence (no JSON file rewritten every few seconds), SHARED_WRITE_USERS=1 (see below).
 # Ports: Azurite 20010-20012, app 7082.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,7 +64,13 @@ create_users() {
   echo "$first $1"
 }
 
-read -r write_first write_count < <(create_users 64)
+# Each write run gets 64 users of its own (new users, as sign-ups would be), so its figures do not depend on what
+# the runs before it wrote: a user's rows share a partition, which the emulator scans on every insert.
+# SHARED_WRITE_USERS=1 gives all write runs the same 64 users instead (their partitions grow run after run).
+write_users=()
+for _ in 1 2 3 4; do
+  if [ "${SHARED_WRITE_USERS:-0}" = 1 ] && [ ${#write_users[@]} -gt 0 ]; then write_users+=("${write_users[0]}"); else write_users+=("$(create_users 64)"); fi
+done
 read -r read_first read_count < <(create_users 64)
 echo "== giving users $read_first..$((read_first + read_count - 1)) 200 ratings each (10 requests of 20)"
 # 200 distinct movies per user: consecutive ids of the distinct-movie list from a per-user offset.
@@ -83,7 +89,7 @@ export url
 xargs -P 8 -d '\n' -n 1 sh -c 'curl -sf -X POST "$url/api/users/${0%% *}/ratings" -H "Content-Type: application/json" -d "${0#* }" >/dev/null' < "$work/prepare.txt"
 n=$(curl -sf "$url/api/users/$read_first/ratings" | grep -o '"movie_id"' | wc -l)
 [ "$n" -eq 200 ] || { echo "user $read_first has $n ratings, not 200" >&2; exit 1; }
-echo "users for writes: $write_first..$((write_first + write_count - 1)); users with 200 ratings: $read_first..$((read_first + read_count - 1))"
+echo "users for the write runs (first, count): ${write_users[*]}; users with 200 ratings: $read_first..$((read_first + read_count - 1))"
 
 cpu() { awk '{print $14 + $15}' /proc/"$1"/stat; }   # utime + stime, clock ticks
 run() {   # name connections script first_user user_count [requests/s: paced]
@@ -99,10 +105,10 @@ run() {   # name connections script first_user user_count [requests/s: paced]
 }
 
 # Closed loop (as fast as answers come: the maximum rate), then paced at the targets' rates (latency at that load).
-run "POST /api/users/{id}/ratings (20 per request)" 32 post-user-ratings.lua "$write_first" "$write_count"
-run "POST /api/users/{id}/ratings (20 per request), paced at 1,000 ratings/s" 32 post-user-ratings.lua "$write_first" "$write_count" 50
-run "POST /api/rest/v1/ratings" 32 post-rating.lua "$write_first" "$write_count"
-run "POST /api/rest/v1/ratings, paced at 500 ratings/s" 32 post-rating.lua "$write_first" "$write_count" 500
+run "POST /api/users/{id}/ratings (20 per request)" 32 post-user-ratings.lua ${write_users[0]}
+run "POST /api/users/{id}/ratings (20 per request), paced at 1,000 ratings/s" 32 post-user-ratings.lua ${write_users[1]} 50
+run "POST /api/rest/v1/ratings" 32 post-rating.lua ${write_users[2]}
+run "POST /api/rest/v1/ratings, paced at 500 ratings/s" 32 post-rating.lua ${write_users[3]} 500
 run "GET /api/users/{id}/ratings (200 ratings each)" 64 get-user-ratings.lua "$read_first" "$read_count"
 
 echo
