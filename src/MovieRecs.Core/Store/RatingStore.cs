@@ -43,7 +43,10 @@ public sealed class RatingStore
     readonly MovieStore _store;
     readonly TimeProvider _time;
     readonly ConcurrentDictionary<long, PartialSlot> _slots = new();
-    readonly ConcurrentDictionary<int, MovieTotal> _totals = new();
+    // Every partial row seen and the movies' sums, compact (a row per rating or so on sparse data): guarded by _countLock.
+    readonly Lock _countLock = new();
+    readonly Dictionary<long, PartialCount> _counted = [];
+    readonly Dictionary<int, PartialCount> _totals = [];
     readonly GroupCommitQueue<Pending>?[] _queues = new GroupCommitQueue<Pending>?[MovieStore.RatingPartitions];
 
     public RatingStore(MovieStore store, UserRatingsCache? cache = null, TimeProvider? time = null)
@@ -82,59 +85,57 @@ public sealed class RatingStore
         public static StatsState Absent { get; } = new(MovieStats.Empty, 0, default, false);
     }
 
-    /// <summary>One movie's partial row in one partition, as this instance knows it.</summary>
+    /// <summary>A movie's partial row in a partition this instance writes: what its next write assumes.</summary>
     sealed class PartialSlot(int partition, int movieId)
     {
         public int Partition { get; } = partition;
         public int MovieId { get; } = movieId;
-        /// <summary>What the next write assumes (its ETag the condition); null = read it first.</summary>
+        /// <summary>The partial row as last read or written (its ETag the next write's condition); null = read it first.</summary>
         public volatile StatsState? State;
-        /// <summary>What the movie's total counts of this partition (guarded by lock(this)).</summary>
-        public StatsState? Counted;
     }
 
-    sealed class MovieTotal
+    /// <summary>A partial row's figures (or, in <see cref="_totals"/>, a movie's sums; Seq unused there).</summary>
+    readonly record struct PartialCount(int Count, long Halves, int Watches, long Seq)
     {
-        public int Count, Watches;
-        public long Halves;
         public MovieStats ToStats() => new(Math.Max(0, Count), Math.Max(0, Halves), Math.Max(0, Watches));
     }
 
-    PartialSlot SlotOf(int partition, int movieId) =>
-        _slots.GetOrAdd((long)partition << 32 | (uint)movieId, static (_, k) => new PartialSlot(k.partition, k.movieId), (partition, movieId));
+    static long KeyOf(int partition, int movieId) => (long)partition << 32 | (uint)movieId;
 
-    /// <summary>Takes a partial row's state into the movie's total if it is newer than the one counted.</summary>
-    void Count(PartialSlot slot, StatsState state)
+    PartialSlot SlotOf(int partition, int movieId) =>
+        _slots.GetOrAdd(KeyOf(partition, movieId), static (_, k) => new PartialSlot(k.partition, k.movieId), (partition, movieId));
+
+    /// <summary>Takes a partial row's figures into the movie's total if they are newer than the ones counted.</summary>
+    void Count(int partition, int movieId, StatsState state)
     {
-        lock (slot)
+        lock (_countLock)
         {
-            var old = slot.Counted;
-            if (old is not null && old.Seq > state.Seq)
+            var key = KeyOf(partition, movieId);
+            var had = _counted.TryGetValue(key, out var old);
+            if (had && old.Seq > state.Seq)
                 return;
-            slot.Counted = state;
-            var before = old?.Stats ?? MovieStats.Empty;
-            if (before == state.Stats)
+            var now = new PartialCount(state.Stats.Count, state.Stats.SumHalves, state.Stats.WatchCount, state.Seq);
+            _counted[key] = now;
+            if (had && old with { Seq = 0 } == now with { Seq = 0 })
                 return;
-            var total = _totals.GetOrAdd(slot.MovieId, static _ => new MovieTotal());
-            MovieStats now;
-            lock (total)
-            {
-                total.Count += state.Stats.Count - before.Count;
-                total.Halves += state.Stats.SumHalves - before.SumHalves;
-                total.Watches += state.Stats.WatchCount - before.WatchCount;
-                now = total.ToStats();
-                StatsChanged?.Invoke(slot.MovieId, now);
-            }
+            var total = _totals.GetValueOrDefault(movieId);
+            total = new PartialCount(total.Count + now.Count - old.Count, total.Halves + now.Halves - old.Halves, total.Watches + now.Watches - old.Watches, 0);
+            _totals[movieId] = total;
+            StatsChanged?.Invoke(movieId, total.ToStats());   // under the lock: in order per movie
         }
+    }
+
+    bool IsCounted(int partition, int movieId)
+    {
+        lock (_countLock)
+            return _counted.ContainsKey(KeyOf(partition, movieId));
     }
 
     /// <summary>A movie's aggregates as this instance knows them (exact for its own writes).</summary>
     public MovieStats KnownStats(int movieId)
     {
-        if (!_totals.TryGetValue(movieId, out var total))
-            return MovieStats.Empty;
-        lock (total)
-            return total.ToStats();
+        lock (_countLock)
+            return _totals.GetValueOrDefault(movieId).ToStats();
     }
 
     /// <summary>
@@ -157,25 +158,25 @@ public sealed class RatingStore
                 await Task.Delay(pause, cancellationToken);
             await foreach (var e in _store.RatingsTables[t].QueryAsync(filter, cancellationToken: cancellationToken))
                 if (MovieStore.TryParsePartitionKey(e.PartitionKey, out var partition) && MovieStore.TryParseStatsRowKey(e.RowKey, out var movieId))
-                    Learn(SlotOf(partition, movieId), ToState(e));
+                    Learn(partition, movieId, ToState(e));
         }
-        var all = new Dictionary<int, MovieStats>(_totals.Count);
-        foreach (var (movieId, total) in _totals)
-            lock (total)
-                all[movieId] = total.ToStats();
+        Dictionary<int, MovieStats> all;
+        lock (_countLock)
+            all = _totals.ToDictionary(t => t.Key, t => t.Value.ToStats());
         if (apply is not null)
             foreach (var (movieId, stats) in all)
                 apply(movieId, stats);
         return all;
     }
 
-    /// <summary>A partial row read from storage: counted, and the next write's assumption unless a newer one is known.</summary>
-    void Learn(PartialSlot slot, StatsState state)
+    /// <summary>A partial row read from storage: counted, and the next write's assumption where this instance writes it (unless it knows a newer one).</summary>
+    void Learn(int partition, int movieId, StatsState state)
     {
-        Count(slot, state);
-        lock (slot)
-            if (slot.State is not { } known || known.Seq <= state.Seq)
-                slot.State = state;
+        Count(partition, movieId, state);
+        if (_slots.TryGetValue(KeyOf(partition, movieId), out var slot))
+            lock (slot)
+                if (slot.State is not { } known || known.Seq <= state.Seq)
+                    slot.State = state;
     }
 
     static StatsState ToState(TableEntity e) => new(MovieStore.ToStats(e), e.GetInt64(RatingRows.Seq) ?? 0, e.ETag, true);
@@ -203,7 +204,7 @@ public sealed class RatingStore
             {
                 var state = ToState(e);
                 if (MovieStore.TryParsePartitionKey(e.PartitionKey, out var partition))
-                    Learn(SlotOf(partition, movieId), state);
+                    Learn(partition, movieId, state);
                 count += state.Stats.Count;
                 halves += state.Stats.SumHalves;
                 watches += state.Stats.WatchCount;
@@ -225,7 +226,11 @@ public sealed class RatingStore
     public void ForgetCachedState()
     {
         _slots.Clear();
-        _totals.Clear();
+        lock (_countLock)
+        {
+            _counted.Clear();
+            _totals.Clear();
+        }
         Cache.Clear();
     }
 
@@ -320,7 +325,7 @@ public sealed class RatingStore
         foreach (var w in works)
         {
             // Never seen by this instance (which read every partial row at start): assume absent, an insert proves it.
-            w.State = w.Slot.State ?? (w.Slot.Counted is null ? StatsState.Absent : null);
+            w.State = w.Slot.State ?? (IsCounted(partition, w.MovieId) ? null : StatsState.Absent);
             foreach (var p in w.Items)
             {
                 if (p.Change.Kind is PairChangeKind.Unwatch or PairChangeKind.RemoveRating)
@@ -401,9 +406,8 @@ public sealed class RatingStore
             var r = await table.GetEntityIfExistsAsync(partitionKey, MovieStore.StatsRowKey(w.MovieId));
             var state = r.HasValue ? ToState(r.Value!) : StatsState.Absent;
             if (r.HasValue)
-                Learn(w.Slot, state);
-            else
-                w.Slot.State = state;
+                Count(w.Slot.Partition, w.MovieId, state);
+            w.Slot.State = state;
             w.State = state;
             w.StatsFresh = true;
         });
@@ -535,7 +539,7 @@ public sealed class RatingStore
         var committed = new StatsState(w.NewStats, w.Seq, etag, true);
         // Without an ETag (never from Azure or Azurite) the next write reads the partial row first.
         w.Slot.State = etag == default ? null : committed;
-        Count(w.Slot, committed);
+        Count(w.Slot.Partition, w.MovieId, committed);
         for (var a = 0; a < w.Actions.Count; a++)
         {
             var item = w.Actions[a].Item;
