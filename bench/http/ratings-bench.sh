@@ -94,7 +94,7 @@ echo "users for the write runs (first, count): ${write_users[*]}; users with 200
 cpu() { awk '{print $14 + $15}' /proc/"$1"/stat; }   # utime + stime, clock ticks
 run() {   # name connections script first_user user_count [requests/s: paced]
   local name=$1 connections=$2 script=$3 first=$4 count=$5 rate=${6:-}
-  [ -n "$rate" ] || wrk -t2 -c"$connections" -d5s -s "$here/$script" $url -- "$first" "$count" "$movies" >/dev/null   # warm-up
+  RATE=$rate wrk -t2 -c"$connections" -d5s -s "$here/$script" $url -- "$first" "$count" "$movies" >/dev/null   # warm-up (paced runs at their rate)
   echo
   echo "== $name: ${rate:+RATE=$rate }wrk -t2 -c$connections -d$duration --timeout 10s --latency -s $here/$script $url -- $first $count movies.txt"
   local a0 n0 t0

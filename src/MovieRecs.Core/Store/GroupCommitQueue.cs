@@ -10,7 +10,9 @@ namespace MovieRecs.Core.Store;
 /// <typeparam name="T">A queued write; the commit delegate completes it (or <paramref name="fail"/> does).</typeparam>
 /// <param name="newGroup">Makes a fresh admission test for one commit: it says whether an item still fits (limits,
 /// no two writes of the same row). Items that do not fit wait, in order, for the next commit.</param>
-sealed class GroupCommitQueue<T>(Func<Func<T, bool>> newGroup, Func<List<T>, Task> commit, Action<T, Exception> fail)
+/// <param name="linger">How long an idle queue waits after its first item before committing, so that writes arriving
+/// close together share a call even at moderate load (zero: commit at once).</param>
+sealed class GroupCommitQueue<T>(Func<Func<T, bool>> newGroup, Func<List<T>, Task> commit, Action<T, Exception> fail, TimeSpan linger = default)
 {
     readonly ConcurrentQueue<T> _queue = new();
     readonly List<T> _waiting = [];   // only the draining task touches it
@@ -29,7 +31,11 @@ sealed class GroupCommitQueue<T>(Func<Func<T, bool>> newGroup, Func<List<T>, Tas
 
     async Task DrainAsync()
     {
-        await Task.Yield();   // let the caller (and whoever else is enqueueing right now) add more before the first take
+        // Let the caller (and whoever else is enqueueing right now) add more before the first take.
+        if (linger > TimeSpan.Zero)
+            await Task.Delay(linger);
+        else
+            await Task.Yield();
         while (true)
         {
             var group = Take();
