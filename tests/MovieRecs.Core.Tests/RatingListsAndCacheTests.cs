@@ -67,10 +67,10 @@ public class RatingListsTests
 
 public class UserRatingsCacheTests
 {
-    static UserCopy Copy(int movie, double? rating, long seq) => new(movie, rating, false, 100, seq, new Azure.ETag($"e{seq}"));
+    static UserRatingRow Copy(int movie, double? rating, long seq) => new(movie, rating, false, 100, seq, new Azure.ETag($"e{seq}"));
 
     [Fact]
-    public void An_older_copy_never_replaces_a_newer_one()
+    public void An_older_row_never_replaces_a_newer_one()
     {
         var cache = new UserRatingsCache();
         Assert.False(cache.TryGet(1, 5, out _));              // unknown
@@ -85,17 +85,17 @@ public class UserRatingsCacheTests
     }
 
     [Fact]
-    public async Task A_reload_that_finds_the_same_copies_keeps_the_snapshot_and_a_changed_one_replaces_it()
+    public async Task A_reload_that_finds_the_same_rows_keeps_the_snapshot_and_a_changed_one_replaces_it()
     {
         var cache = new UserRatingsCache();
-        IReadOnlyList<UserCopy> stored = [Copy(1, 4, 1), Copy(2, 3, 2)];
+        IReadOnlyList<UserRatingRow> stored = [Copy(1, 4, 1), Copy(2, 3, 2)];
         var first = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult(stored));
-        var again = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserCopy>>([Copy(2, 3, 2), Copy(1, 4, 1)]));
-        Assert.Same(first, again);   // same copies (any order): what callers derived from the snapshot stays valid
+        var again = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(2, 3, 2), Copy(1, 4, 1)]));
+        Assert.Same(first, again);   // same rows (any order): what callers derived from the snapshot stays valid
 
-        var changed = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserCopy>>([Copy(1, 4, 1), Copy(2, 5, 3)]));
+        var changed = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(1, 4, 1), Copy(2, 5, 3)]));
         Assert.NotEqual(first.Version, changed.Version);
-        Assert.Equal(5, changed.Copies.Single(c => c.MovieId == 2).Rating);
+        Assert.Equal(5, changed.Rows.Single(c => c.MovieId == 2).Rating);
     }
 
     [Fact]
@@ -103,25 +103,25 @@ public class UserRatingsCacheTests
     {
         var cache = new UserRatingsCache();
         var loads = 0;
-        Task<IReadOnlyList<UserCopy>> Load(int rating)
+        Task<IReadOnlyList<UserRatingRow>> Load(int rating)
         {
             Interlocked.Increment(ref loads);
-            return Task.FromResult<IReadOnlyList<UserCopy>>([Copy(1, rating, rating)]);
+            return Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(1, rating, rating)]);
         }
         var maxAge = TimeSpan.FromSeconds(1);
 
-        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(1))).Copies.Single().Rating);
-        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(2))).Copies.Single().Rating);   // fresh: no load
+        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(1))).Rows.Single().Rating);
+        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(2))).Rows.Single().Rating);   // fresh: no load
         Assert.Equal(1, loads);
         Assert.True(cache.TryGet(9, 2, out var absent) && absent is null);                      // full snapshot: known absent
 
         await Task.Delay(1200);                                                                 // stale: served, refreshed behind
-        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(3))).Copies.Single().Rating);
+        Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(3))).Rows.Single().Rating);
         for (var i = 0; i < 100 && loads < 2; i++) await Task.Delay(10);
-        Assert.Equal(3, (await cache.GetAllAsync(9, maxAge, () => Load(4))).Copies.Single().Rating);
+        Assert.Equal(3, (await cache.GetAllAsync(9, maxAge, () => Load(4))).Rows.Single().Rating);
 
         await Task.Delay(2200);                                                                 // too old: the reader waits
-        Assert.Equal(5, (await cache.GetAllAsync(9, maxAge, () => Load(5))).Copies.Single().Rating);
+        Assert.Equal(5, (await cache.GetAllAsync(9, maxAge, () => Load(5))).Rows.Single().Rating);
     }
 
     [Fact]
@@ -138,17 +138,17 @@ public class UserRatingsCacheTests
         cache.Apply(3, Copy(1, 4, 6));                      // a write through this instance meanwhile
         cache.Apply(3, Copy(2, 3, 6));
         release.SetResult();
-        var all = (await reading).Copies.ToDictionary(c => c.MovieId, c => c.Rating);
+        var all = (await reading).Rows.ToDictionary(c => c.MovieId, c => c.Rating);
         Assert.Equal(new Dictionary<int, double?> { [1] = 4, [2] = 3 }, all);
     }
 
     [Fact]
-    public async Task Users_are_dropped_when_the_copies_held_exceed_the_row_limit()
+    public async Task Users_are_dropped_when_the_rows_held_exceed_the_row_limit()
     {
         var cache = new UserRatingsCache(maxUsers: 1000, maxRows: 100);
         for (var u = 0; u < 10; u++)
-            await cache.GetAllAsync(u, TimeSpan.FromMinutes(1), () => Task.FromResult<IReadOnlyList<UserCopy>>(Enumerable.Range(1, 30).Select(m => Copy(m, 3, 1)).ToList()));
-        Assert.True(cache.Rows <= 100, $"{cache.Rows} copies kept");
+            await cache.GetAllAsync(u, TimeSpan.FromMinutes(1), () => Task.FromResult<IReadOnlyList<UserRatingRow>>(Enumerable.Range(1, 30).Select(m => Copy(m, 3, 1)).ToList()));
+        Assert.True(cache.Rows <= 100, $"{cache.Rows} rows kept");
         Assert.Equal(cache.Rows, cache.Count * 30);
     }
 
@@ -157,7 +157,7 @@ public class UserRatingsCacheTests
     {
         var cache = new UserRatingsCache(maxUsers: 10);
         for (var u = 0; u < 30; u++)
-            await cache.GetAllAsync(u, TimeSpan.FromMinutes(1), () => Task.FromResult<IReadOnlyList<UserCopy>>([]));
+            await cache.GetAllAsync(u, TimeSpan.FromMinutes(1), () => Task.FromResult<IReadOnlyList<UserRatingRow>>([]));
         Assert.True(cache.Count <= 10, $"{cache.Count} users kept");
     }
 }

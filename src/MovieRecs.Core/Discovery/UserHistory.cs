@@ -52,12 +52,12 @@ public sealed class UserHistory
     }
 
     /// <summary>The history held in a user's rating rows; tombstones (known-absent rows kept in memory) are skipped.</summary>
-    public static UserHistory FromCopies(IEnumerable<UserCopy> copies)
+    public static UserHistory FromRows(IEnumerable<UserRatingRow> rows)
     {
-        ArgumentNullException.ThrowIfNull(copies);
+        ArgumentNullException.ThrowIfNull(rows);
         var ratings = new List<UserRating>();
         var watched = new List<int>();
-        foreach (var c in copies)
+        foreach (var c in rows)
         {
             if (c.Rating is { } r)
                 ratings.Add(new UserRating(c.MovieId, r, c.UnixTime));

@@ -82,7 +82,7 @@ public enum PairOutcome
 public sealed record PairResult(PairOutcome Outcome, PairRow? Row, long Seq, MovieStats? Stats);
 
 /// <summary>A user's row of a pair as this instance knows it: rated, watched only, or removed (a tombstone: known absent, only in memory).</summary>
-public sealed record UserCopy(int MovieId, double? Rating, bool Watched, long UnixTime, long Seq, ETag ETag)
+public sealed record UserRatingRow(int MovieId, double? Rating, bool Watched, long UnixTime, long Seq, ETag ETag)
 {
     public bool IsRated => Rating is not null;
     public bool IsWatched => Watched || Rating is not null;
@@ -117,7 +117,7 @@ public static class RatingRows
     public static PairRow ToPairRow(TableEntity e) =>
         new(e.GetDouble(Rating), e.GetInt64(UnixTime) ?? 0, e.GetInt64(Seq) ?? 0);
 
-    public static UserCopy ToUserCopy(TableEntity e) => new(
+    public static UserRatingRow ToUserRow(TableEntity e) => new(
         MovieStore.TryParsePairRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException($"not a rating row key: {e.RowKey}"),
         e.GetDouble(Rating),
         e.GetBoolean(Watched) ?? false,
@@ -126,9 +126,9 @@ public static class RatingRows
         e.ETag);
 
     /// <summary>What this instance knows after writing <paramref name="row"/> (null: removed) with the given ETag.</summary>
-    public static UserCopy ToUserCopy(int movieId, PairRow? row, long seq, ETag etag) => row is null
-        ? new UserCopy(movieId, null, false, 0, seq, default)
-        : new UserCopy(movieId, row.Rating, row.Rating is null, row.UnixTime, row.Seq, etag);
+    public static UserRatingRow ToUserRow(int movieId, PairRow? row, long seq, ETag etag) => row is null
+        ? new UserRatingRow(movieId, null, false, 0, seq, default)
+        : new UserRatingRow(movieId, row.Rating, row.Rating is null, row.UnixTime, row.Seq, etag);
 
     public static TableEntity StatsRow(int partition, int movieId, MovieStats stats, long seq)
     {

@@ -397,7 +397,7 @@ public sealed class RatingStore
         }
     }
 
-    static PairRow RowOf(UserCopy copy) => new(copy.Rating, copy.UnixTime, copy.Seq);
+    static PairRow RowOf(UserRatingRow copy) => new(copy.Rating, copy.UnixTime, copy.Seq);
 
     async Task ReadWhatIsMissingAsync(TableClient table, string partitionKey, List<MovieWork> works)
     {
@@ -422,12 +422,12 @@ public sealed class RatingStore
             if (entity is not null)
             {
                 w.Known[user] = (RatingRows.ToPairRow(entity), entity.ETag);
-                Cache.Apply(user, RatingRows.ToUserCopy(entity));
+                Cache.Apply(user, RatingRows.ToUserRow(entity));
             }
             else
             {
                 w.Known[user] = (null, default);
-                Cache.Apply(user, RatingRows.ToUserCopy(w.MovieId, null, w.State!.Seq, default));   // known absent as of the partial's sequence
+                Cache.Apply(user, RatingRows.ToUserRow(w.MovieId, null, w.State!.Seq, default));   // known absent as of the partial's sequence
             }
             w.FreshlyRead.Add(user);
             w.MustKnow.Remove(user);
@@ -549,7 +549,7 @@ public sealed class RatingStore
             if (result.Row is not null && rowETag == default)
                 Cache.Forget(userId, w.MovieId);
             else
-                Cache.Apply(userId, RatingRows.ToUserCopy(w.MovieId, result.Row, w.Seq, rowETag));
+                Cache.Apply(userId, RatingRows.ToUserRow(w.MovieId, result.Row, w.Seq, rowETag));
         }
         w.Done = true;
         var stats = KnownStats(w.MovieId);
@@ -631,24 +631,24 @@ public sealed class RatingStore
     }
 
     /// <summary>Every row of the user (ratings and watch marks), read from storage.</summary>
-    public async Task<IReadOnlyList<UserCopy>> ReadUserCopiesAsync(int userId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<UserRatingRow>> ReadUserRowsAsync(int userId, CancellationToken cancellationToken = default)
     {
-        var list = new List<UserCopy>();
+        var list = new List<UserRatingRow>();
         var (from, to) = MovieStore.UserRange(userId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}");
         await foreach (var e in _store.RatingsOfUser(userId).QueryAsync(filter, cancellationToken: cancellationToken))
             if (MovieStore.TryParsePairRowKey(e.RowKey, out var user, out _) && user == userId)
-                list.Add(RatingRows.ToUserCopy(e));
+                list.Add(RatingRows.ToUserRow(e));
         return list;
     }
 
     /// <summary>The user's rows from this instance's memory when read less than <paramref name="maxAge"/> ago.</summary>
-    public async Task<IReadOnlyList<UserCopy>> GetUserCopiesAsync(int userId, TimeSpan maxAge, CancellationToken cancellationToken = default) =>
-        (await GetUserSnapshotAsync(userId, maxAge, cancellationToken)).Copies;
+    public async Task<IReadOnlyList<UserRatingRow>> GetUserRowsAsync(int userId, TimeSpan maxAge, CancellationToken cancellationToken = default) =>
+        (await GetUserSnapshotAsync(userId, maxAge, cancellationToken)).Rows;
 
-    /// <summary>As <see cref="GetUserCopiesAsync"/>, with a version that changes whenever the rows do (for memoizing what is derived from them).</summary>
+    /// <summary>As <see cref="GetUserRowsAsync"/>, with a version that changes whenever the rows do (for memoizing what is derived from them).</summary>
     public Task<UserSnapshot> GetUserSnapshotAsync(int userId, TimeSpan maxAge, CancellationToken cancellationToken = default) =>
-        Cache.GetAllAsync(userId, maxAge, () => ReadUserCopiesAsync(userId, CancellationToken.None));
+        Cache.GetAllAsync(userId, maxAge, () => ReadUserRowsAsync(userId, CancellationToken.None));
 
     /// <summary>
     /// One page of a movie's ratings in user-id order (stable while ratings arrive), and the movie's exact

@@ -3,8 +3,8 @@ using System.Diagnostics;
 
 namespace MovieRecs.Core.Store;
 
-/// <summary>A user's copies as read at one moment; <see cref="Version"/> changes whenever they do (any user).</summary>
-public sealed record UserSnapshot(IReadOnlyList<UserCopy> Copies, long Version);
+/// <summary>A user's rating rows as read at one moment; <see cref="Version"/> changes whenever they do (any user).</summary>
+public sealed record UserSnapshot(IReadOnlyList<UserRatingRow> Rows, long Version);
 
 /// <summary>
 /// What this instance knows of users' rating rows: every row it wrote or read, with its ETag (so the next write to
@@ -15,7 +15,7 @@ public sealed record UserSnapshot(IReadOnlyList<UserCopy> Copies, long Version);
 /// Writes through this instance update the entry at once (read-your-writes on the same instance). A full
 /// snapshot counts as fresh for <c>maxAge</c> and is refreshed in the background up to twice that age; writes made
 /// through other instances become visible within about two <c>maxAge</c>s. Stale knowledge is never trusted for a write: writes are ETag-conditional and a stale ETag just
-/// costs a re-read. At most <see cref="MaxUsers"/> users and <see cref="MaxRows"/> copies are kept; the least
+/// costs a re-read. At most <see cref="MaxUsers"/> users and <see cref="MaxRows"/> rows are kept; the least
 /// recently used users go first.
 /// </remarks>
 public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
@@ -23,7 +23,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
     sealed class Entry
     {
         public readonly Lock Gate = new();
-        public readonly Dictionary<int, (UserCopy Copy, long At)> Rows = [];
+        public readonly Dictionary<int, (UserRatingRow Copy, long At)> Rows = [];
         public long CompleteAt;          // Stopwatch timestamp of the last full read started; 0 = partial knowledge
         public long LastUsed;
         public long Version;             // changes whenever Rows do (unique across entries)
@@ -40,13 +40,13 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
     public int MaxUsers { get; } = maxUsers;
     public int MaxRows { get; } = maxRows;
 
-    /// <summary>Copies held, all users together.</summary>
+    /// <summary>Rows held, all users together.</summary>
     public long Rows => Interlocked.Read(ref _rows);
 
     public int Count => _entries.Count;
 
-    /// <summary>What is known of one copy: the copy (which may be a tombstone), known absent, or unknown.</summary>
-    public bool TryGet(int userId, int movieId, out UserCopy? copy)
+    /// <summary>What is known of one row: the row (which may be a tombstone: known absent), known absent, or unknown.</summary>
+    public bool TryGet(int userId, int movieId, out UserRatingRow? copy)
     {
         copy = null;
         if (!_entries.TryGetValue(userId, out var entry))
@@ -62,8 +62,8 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
         }
     }
 
-    /// <summary>Records a copy just written or read. An older sequence never replaces a newer one.</summary>
-    public void Apply(int userId, UserCopy copy)
+    /// <summary>Records a row just written or read. An older sequence never replaces a newer one.</summary>
+    public void Apply(int userId, UserRatingRow copy)
     {
         var entry = _entries.GetOrAdd(userId, static _ => new Entry { LastUsed = Stopwatch.GetTimestamp() });
         lock (entry.Gate)
@@ -81,12 +81,12 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
     }
 
     /// <summary>
-    /// Every copy of the user's partition (tombstones included), from memory when a full read is younger than
+    /// Every row of the user (tombstones of rows removed through this instance included), from memory when a full read is younger than
     /// <paramref name="maxAge"/>. Between one and two <paramref name="maxAge"/>s old, the snapshot is still served
     /// while <paramref name="load"/> reads it again in the background, so a user read steadily never waits for
     /// storage; older (or never read), the caller waits for the read. One read at a time per user.
     /// </summary>
-    public async Task<UserSnapshot> GetAllAsync(int userId, TimeSpan maxAge, Func<Task<IReadOnlyList<UserCopy>>> load)
+    public async Task<UserSnapshot> GetAllAsync(int userId, TimeSpan maxAge, Func<Task<IReadOnlyList<UserRatingRow>>> load)
     {
         var entry = _entries.GetOrAdd(userId, static _ => new Entry());
         Task<UserSnapshot> loading;
@@ -107,7 +107,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
         return await loading;
     }
 
-    async Task<UserSnapshot> LoadAsync(Entry entry, Func<Task<IReadOnlyList<UserCopy>>> load)
+    async Task<UserSnapshot> LoadAsync(Entry entry, Func<Task<IReadOnlyList<UserRatingRow>>> load)
     {
         await Task.Yield();   // run outside the caller's lock
         var started = Stopwatch.GetTimestamp();
@@ -116,7 +116,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
             var loaded = await load();
             lock (entry.Gate)
             {
-                // Copies applied while the read ran may be newer than what it saw: keep those.
+                // Rows applied while the read ran may be newer than what it saw: keep those.
                 var recent = entry.Rows.Where(r => r.Value.At >= started).ToList();
                 var previous = entry.CompleteAt == 0 ? null : entry.Rows.ToDictionary(r => r.Key, r => r.Value.Copy);
                 var before = entry.Rows.Count;
@@ -127,7 +127,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
                     if (!entry.Rows.TryGetValue(movieId, out var seen) || row.Copy.Seq >= seen.Copy.Seq)
                         entry.Rows[movieId] = row;
                 entry.CompleteAt = started;
-                // A re-read that found the same copies keeps the version (and the snapshot, and whatever callers
+                // A re-read that found the same rows keeps the version (and the snapshot, and whatever callers
                 // derived from it: a folded-in profile is not worth recomputing every few seconds for nothing).
                 if (previous is null || previous.Count != entry.Rows.Count || entry.Rows.Any(r => !previous.TryGetValue(r.Key, out var old) || old != r.Value.Copy))
                     entry.Version = Interlocked.Increment(ref s_versions);
@@ -169,7 +169,7 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
     {
         if (entry.Snapshot is { } cached && cached.Version == entry.Version)
             return cached;
-        var list = new UserCopy[entry.Rows.Count];
+        var list = new UserRatingRow[entry.Rows.Count];
         var i = 0;
         foreach (var row in entry.Rows.Values)
             list[i++] = row.Copy;

@@ -8,7 +8,7 @@ namespace MovieRecs.Functions.Discovery;
 /// <summary>A user's ratings and watch marks as the discovery lists need them.</summary>
 public sealed class UserHistories(UserStore users, RatingStore ratings, RatingsSettings settings)
 {
-    // The ratings cache hands out the same snapshot object until the user's copies change: build the history once per snapshot.
+    // The ratings cache hands out the same snapshot object until the user's rows change: build the history once per snapshot.
     readonly ConditionalWeakTable<UserSnapshot, UserHistory> _built = new();
 
     /// <summary>
@@ -20,6 +20,6 @@ public sealed class UserHistories(UserStore users, RatingStore ratings, RatingsS
         if (!await users.ExistsAsync(userId, cancellationToken))
             return null;
         var snapshot = await ratings.GetUserSnapshotAsync(userId, settings.UserCacheMaxAge, cancellationToken);
-        return _built.GetValue(snapshot, static s => UserHistory.FromCopies(s.Copies));
+        return _built.GetValue(snapshot, static s => UserHistory.FromRows(s.Rows));
     }
 }

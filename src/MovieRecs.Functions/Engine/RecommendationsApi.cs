@@ -119,7 +119,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         public volatile Folded? Value;
     }
 
-    // Keyed by the history object, which the cache replaces whenever the user's copies change.
+    // Keyed by the history object, which the cache replaces whenever the user's rows change.
     readonly ConditionalWeakTable<UserHistory, ProfileSlot> _profiles = new();
 
     /// <summary>Null for an unknown user.</summary>

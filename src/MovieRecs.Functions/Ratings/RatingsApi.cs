@@ -19,8 +19,8 @@ public sealed record WatchEntry(int MovieId, string? Title, DateTime WatchedAt, 
 public sealed record WatchHistoryPage(IReadOnlyList<WatchEntry> Watched, int Total, int Page, int Limit);
 
 /// <summary>
-/// Ratings and watch marks. Every write is acknowledged only after the movie's partition (the record, with its
-/// aggregates, in one transaction) and the user's copy are written; see <see cref="RatingStore"/>.
+/// Ratings and watch marks. Every write is acknowledged only after the user's rows and the movies' partial aggregates
+/// (one transaction) and the rating log are written; see <see cref="RatingStore"/>.
 /// </summary>
 public static class RatingsApi
 {
@@ -200,7 +200,7 @@ public static class RatingsApi
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         var catalog = cache.Require();
-        var watched = (await ratings.GetUserCopiesAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched).ToList();
+        var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched).ToList();
         watched.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = watched.Skip(skip).Take(take)

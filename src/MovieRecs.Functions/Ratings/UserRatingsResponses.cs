@@ -6,7 +6,7 @@ using MovieRecs.Core.Store;
 namespace MovieRecs.Functions.Ratings;
 
 /// <summary>
-/// Serialized pages of users' ratings, reused while the user's copies are unchanged: the hottest read serializes a
+/// Serialized pages of users' ratings, reused while the user's rows are unchanged: the hottest read serializes a
 /// user's list once per change instead of once per request. Bounded: cleared when it holds more than
 /// <see cref="MaxPages"/> pages or <see cref="MaxBytes"/> bytes.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class UserRatingsResponses(IOptions<Microsoft.AspNetCore.Http.Json
         var key = (userId, limit, page);
         if (_pages.TryGetValue(key, out var hit) && hit.Version == snapshot.Version)
             return hit.Body;
-        var body = JsonSerializer.SerializeToUtf8Bytes(Build(userId, limit, page, snapshot.Copies), json.Value.SerializerOptions);
+        var body = JsonSerializer.SerializeToUtf8Bytes(Build(userId, limit, page, snapshot.Rows), json.Value.SerializerOptions);
         if (_pages.Count >= MaxPages || Interlocked.Read(ref _bytes) + body.Length > MaxBytes)
         {
             _pages.Clear();
@@ -34,9 +34,9 @@ public sealed class UserRatingsResponses(IOptions<Microsoft.AspNetCore.Http.Json
     }
 
     /// <summary>The user's ratings newest first (ties: lower movie id first), one page of them.</summary>
-    public static UserRatingsPage Build(int userId, int limit, int page, IReadOnlyList<UserCopy> copies)
+    public static UserRatingsPage Build(int userId, int limit, int page, IReadOnlyList<UserRatingRow> rows)
     {
-        var rated = copies.Where(c => c.IsRated).ToList();
+        var rated = rows.Where(c => c.IsRated).ToList();
         rated.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
         var skip = (int)Math.Min((long)(page - 1) * limit, int.MaxValue);
         var items = rated.Skip(skip).Take(limit)

@@ -65,9 +65,9 @@ public static class UsersApi
     {
         if (await users.GetAsync(id, cancellationToken) is not { } user)
             return Problems.UserNotFound(id);
-        var copies = await ratings.GetUserCopiesAsync(id, settings.UserCacheMaxAge, cancellationToken);
+        var rows = await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken);
         return TypedResults.Ok(new UserDetails(user.Id, user.Name, user.Created?.UtcDateTime,
-            copies.Count(c => c.IsRated), copies.Count(c => c.IsWatched)));
+            rows.Count(c => c.IsRated), rows.Count(c => c.IsWatched)));
     }
 
     static async Task<Results<Ok<UnratedMovies>, ProblemHttpResult, ValidationProblem>> GetUnratedAsync(
@@ -81,7 +81,7 @@ public static class UsersApi
         var catalog = cache.Require();
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
-        var rated = (await ratings.GetUserCopiesAsync(id, settings.UserCacheMaxAge, cancellationToken))
+        var rated = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken))
             .Where(c => c.IsRated).Select(c => c.MovieId).ToHashSet();
         var movies = PickUnrated(catalog, rated, take)
             .Select(m => new UnratedMovie(m.Id, m.Title, MovieMapping.ThumbnailUrl(m, request), m.Genres))

@@ -61,13 +61,13 @@ public class UserHistoryTests
     [Fact]
     public void Copies_give_ratings_and_watches_and_tombstones_give_nothing()
     {
-        UserCopy[] copies =
+        UserRatingRow[] rows =
         [
             new(1, 4.5, false, 100, 1, new ETag("a")),
             new(2, null, true, 200, 2, new ETag("b")),
             new(3, null, false, 300, 3, new ETag("c")),      // removed
         ];
-        var user = UserHistory.FromCopies(copies);
+        var user = UserHistory.FromRows(rows);
         Assert.Equal([new UserRating(1, 4.5, 100)], user.Ratings);
         Assert.Equal([1, 2], user.Watched.Order());
         Assert.Equal(4.5, user.MeanRating);
