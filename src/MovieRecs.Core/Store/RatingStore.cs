@@ -349,6 +349,20 @@ public sealed class RatingStore
                 Decide(w);
                 if (w.Actions.Count > 0)
                 {
+                    // The commit is conditional on the partial row, so it also confirms this movie's changes that write
+                    // nothing, but only if their rows were read after that partial row's state: otherwise (rows known
+                    // from the cache, or read before a re-read of the partial row) read them first, then decide again.
+                    var writing = w.Actions.Select(a => a.Item).ToHashSet();
+                    var stale = w.Items.Where((p, i) => !writing.Contains(i) && !w.FreshlyRead.Contains(p.Change.UserId)).Select(p => p.Change.UserId).ToList();
+                    if (stale.Count > 0)
+                    {
+                        foreach (var u in stale)
+                        {
+                            w.Known.Remove(u);
+                            w.MustKnow.Add(u);
+                        }
+                        continue;
+                    }
                     w.FirstAction = actions.Count;
                     actions.AddRange(w.Actions.Select(a => a.Action));
                     w.StatsAction = actions.Count;
@@ -410,6 +424,7 @@ public sealed class RatingStore
             w.Slot.State = state;
             w.State = state;
             w.StatsFresh = true;
+            w.FreshlyRead.Clear();   // rows read before this state do not prove a decision as of it
         });
         await Task.WhenAll(statsReads);
         var rowReads = works.SelectMany(w => w.MustKnow.Where(u => !w.Known.ContainsKey(u)).Select(u => (Work: w, User: u))).ToList().Select(async r =>
@@ -523,8 +538,7 @@ public sealed class RatingStore
         }
         if (!w.StatsFresh && w.Results.Any(r => r!.Outcome == PairOutcome.NotFound))
         {
-            w.State = null;
-            w.FreshlyRead.Clear();
+            w.State = null;   // read it, then the rows again
             return;
         }
         w.Done = true;
