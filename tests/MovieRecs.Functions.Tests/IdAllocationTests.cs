@@ -101,7 +101,7 @@ public sealed class IdAllocationTests : IAsyncLifetime
             [new RatingRow(1, 1, 4f, 1), new RatingRow(2, 2, 4f, 2), new RatingRow(7, 1, 3f, 3), new RatingRow(11, 1, 5f, 4)]);
         await new CatalogImporter(_store).ImportAsync(data, replace: false);
 
-        var (recount, stats) = await ratings.RecountAsync(1);
+        var (recount, stats) = await Stored.RecountAsync(_store, 1);
         Assert.Equal(recount, stats);
         Assert.Equal(new MovieStats(4, 8 + 6 + 5 + 10, 5), stats);   // users 1, 7, 9, 11 rated; 8 watched only
         Assert.Equal(3, (await Stored.UserRatingsAsync(_store, 7))[1]);
@@ -109,7 +109,7 @@ public sealed class IdAllocationTests : IAsyncLifetime
         // And the API keeps it exact from there.
         await ratings.RemoveRatingAsync(9, 1);
         await ratings.UnwatchAsync(8, 1);
-        (recount, stats) = await ratings.RecountAsync(1);
+        (recount, stats) = await Stored.RecountAsync(_store, 1);
         Assert.Equal(recount, stats);
         Assert.Equal(new MovieStats(3, 8 + 6 + 10, 3), stats);
     }

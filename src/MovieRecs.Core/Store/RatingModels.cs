@@ -78,8 +78,7 @@ public enum PairOutcome
 /// <summary>The result of one change: the pair's state after it, and its sequence (for the rating log).</summary>
 /// <param name="Row">The pair after the change; null when absent.</param>
 /// <param name="Seq">The row's Seq, or when absent the partition's sequence for the movie at the time (orders a removal in the log).</param>
-/// <param name="Stats">The movie's aggregates after the change (when known).</param>
-public sealed record PairResult(PairOutcome Outcome, PairRow? Row, long Seq, MovieStats? Stats);
+public sealed record PairResult(PairOutcome Outcome, PairRow? Row, long Seq);
 
 /// <summary>A user's row of a pair as this instance knows it: rated, watched only, or removed (a tombstone: known absent, only in memory).</summary>
 public sealed record UserRatingRow(int MovieId, double? Rating, bool Watched, long UnixTime, long Seq, ETag ETag)

@@ -70,14 +70,6 @@ public sealed class RatingStore
     /// <summary>Where committed ratings are recorded for trending (the app points it at its <see cref="Discovery.RatingActivity"/>).</summary>
     public Discovery.RatingActivity? Activity { get; set; }
 
-    /// <summary>Transactions committed by this instance (diagnostics).</summary>
-    public long Transactions => Interlocked.Read(ref _transactions);
-    long _transactions;
-
-    /// <summary>ETag-conflict retries (diagnostics).</summary>
-    public long Conflicts => Interlocked.Read(ref _conflicts);
-    long _conflicts;
-
     // ================= partial aggregates and movie totals =================
 
     sealed record StatsState(MovieStats Stats, long Seq, ETag ETag, bool Exists)
@@ -129,13 +121,6 @@ public sealed class RatingStore
     {
         lock (_countLock)
             return _counted.ContainsKey(KeyOf(partition, movieId));
-    }
-
-    /// <summary>A movie's aggregates as this instance knows them (exact for its own writes).</summary>
-    public MovieStats KnownStats(int movieId)
-    {
-        lock (_countLock)
-            return _totals.GetValueOrDefault(movieId).ToStats();
     }
 
     /// <summary>
@@ -382,13 +367,11 @@ public sealed class RatingStore
             try
             {
                 var response = await table.SubmitTransactionAsync(actions);
-                Interlocked.Increment(ref _transactions);
                 foreach (var w in inTransaction)
                     FinishCommitted(w, response.Value);
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
             {
-                Interlocked.Increment(ref _conflicts);
                 if (attempt >= MaxAttempts)
                     throw Contention($"Too many concurrent writers of partition {partitionKey}; nothing was written, retry.", e);
                 var index = e.FailedTransactionActionIndex;
@@ -510,11 +493,11 @@ public sealed class RatingStore
             if (type is { } t)
             {
                 actions.Add((i, new TableTransactionAction(t, RatingRows.PairEntity(c.UserId, w.MovieId, after), etag)));
-                results[i] = new PairResult(outcome, after, seq, null);
+                results[i] = new PairResult(outcome, after, seq);
             }
             else
             {
-                results[i] = new PairResult(outcome, after, after?.Seq ?? state.Seq, null);
+                results[i] = new PairResult(outcome, after, after?.Seq ?? state.Seq);
             }
         }
         (w.Results, w.NewStats, w.Seq, w.Actions) = (results, stats, seq, actions);
@@ -542,9 +525,8 @@ public sealed class RatingStore
             return;
         }
         w.Done = true;
-        var stats = KnownStats(w.MovieId);
         for (var i = 0; i < w.Items.Count; i++)
-            w.Items[i].Done.TrySetResult(w.Results[i]! with { Stats = stats });
+            w.Items[i].Done.TrySetResult(w.Results[i]!);
     }
 
     void FinishCommitted(MovieWork w, IReadOnlyList<Response> responses)
@@ -566,13 +548,12 @@ public sealed class RatingStore
                 Cache.Apply(userId, RatingRows.ToUserRow(w.MovieId, result.Row, w.Seq, rowETag));
         }
         w.Done = true;
-        var stats = KnownStats(w.MovieId);
         for (var i = 0; i < w.Items.Count; i++)
         {
             var result = w.Results[i]!;
             if (result.Outcome is PairOutcome.Created or PairOutcome.Replaced && result.Row is { IsRated: true } row)
                 Activity?.Record(w.MovieId, row.UnixTime);
-            w.Items[i].Done.TrySetResult(result with { Stats = stats });
+            w.Items[i].Done.TrySetResult(result);
         }
     }
 
@@ -673,16 +654,5 @@ public sealed class RatingStore
     {
         var (stats, rows) = await ReadMovieAsync(movieId, withRows: true, cancellationToken);
         return (rows.Where(r => r.Row.IsRated).Skip(skip).Take(take).ToList(), stats);
-    }
-
-    /// <summary>
-    /// Recounts a movie from its pair rows: (aggregates from the rows, the sum of its partial rows as stored). Equal
-    /// unless something wrote around this class.
-    /// </summary>
-    public async Task<(MovieStats Recount, MovieStats Stored)> RecountAsync(int movieId, CancellationToken cancellationToken = default)
-    {
-        var (stored, rows) = await ReadMovieAsync(movieId, withRows: true, cancellationToken);
-        var rated = rows.Where(r => r.Row.IsRated).ToList();
-        return (new MovieStats(rated.Count, rated.Sum(r => MovieStats.ToHalves(r.Row.Rating!.Value)), rows.Count), stored);
     }
 }
