@@ -10,8 +10,8 @@
 # otherwise the demo catalog, movies drawn uniformly. Azurite persists to a temp folder (as `dotnet run` does)
 # unless AZURITE_IN_MEMORY=1.
 # Needs wrk (apt-get install wrk). Env: DURATION (default 30s), DATA=demo to force the demo catalog,
-# AZURITE_IN_MEMORY=1 for --inMemoryPersistence (no JSON file rewritten every few seconds), SHARED_WRITE_USERS=1 and
-# ORDER=closed-first (see below).
+# AZURITE_IN_MEMORY=1 for --inMemoryPersistence (no JSON file rewritten every few seconds), ORDER=closed-first
+# (see below).
 # Ports: Azurite 20010-20012, app 7082.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -67,11 +67,8 @@ create_users() {
 
 # Each write run gets 64 users of its own (new users, as sign-ups would be), so its figures do not depend on what
 # the runs before it wrote: a user's rows share a partition, which the emulator scans on every insert.
-# SHARED_WRITE_USERS=1 gives all write runs the same 64 users instead (their partitions grow run after run).
 write_users=()
-for _ in 1 2 3 4; do
-  if [ "${SHARED_WRITE_USERS:-0}" = 1 ] && [ ${#write_users[@]} -gt 0 ]; then write_users+=("${write_users[0]}"); else write_users+=("$(create_users 64)"); fi
-done
+for _ in 1 2 3 4; do write_users+=("$(create_users 64)"); done
 read -r read_first read_count < <(create_users 64)
 echo "== giving users $read_first..$((read_first + read_count - 1)) 200 ratings each (10 requests of 20)"
 # 200 distinct movies per user: consecutive ids of the distinct-movie list from a per-user offset.
