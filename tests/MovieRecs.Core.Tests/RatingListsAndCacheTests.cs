@@ -108,19 +108,21 @@ public class UserRatingsCacheTests
             Interlocked.Increment(ref loads);
             return Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(1, rating, rating)]);
         }
-        var maxAge = TimeSpan.FromSeconds(1);
+        // Wide windows: the stale step must land between one and two maxAges even on a loaded CI machine (with 1 s it
+        // once took over 2 s to get there).
+        var maxAge = TimeSpan.FromSeconds(2);
 
         Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(1))).Rows.Single().Rating);
         Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(2))).Rows.Single().Rating);   // fresh: no load
         Assert.Equal(1, loads);
         Assert.True(cache.TryGet(9, 2, out var absent) && absent is null);                      // full snapshot: known absent
 
-        await Task.Delay(1200);                                                                 // stale: served, refreshed behind
+        await Task.Delay(2200);                                                                 // stale: served, refreshed behind
         Assert.Equal(1, (await cache.GetAllAsync(9, maxAge, () => Load(3))).Rows.Single().Rating);
         for (var i = 0; i < 100 && loads < 2; i++) await Task.Delay(10);
         Assert.Equal(3, (await cache.GetAllAsync(9, maxAge, () => Load(4))).Rows.Single().Rating);
 
-        await Task.Delay(2200);                                                                 // too old: the reader waits
+        await Task.Delay(4400);                                                                 // too old: the reader waits
         Assert.Equal(5, (await cache.GetAllAsync(9, maxAge, () => Load(5))).Rows.Single().Rating);
     }
 
