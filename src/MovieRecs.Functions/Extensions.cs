@@ -1,19 +1,13 @@
 using System.Text.Json;
-using Azure.Core;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Infrastructure;
-using MovieRecs.Storage.Tables;
 
 namespace MovieRecs.Functions;
 
 public static class Extensions
 {
-    /// <summary>The storage the app uses: the Functions setting AzureWebJobsStorage, development storage by default.</summary>
-    public static string StorageConnectionString(this IConfiguration configuration) =>
-        configuration["AzureWebJobsStorage"] is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
-
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -29,11 +23,8 @@ public static class Extensions
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);
 
-        // Fail fast when storage is down: a request should get its 503 in well under a second or two.
-        services.AddSingleton(sp => new MovieStore(sp.GetRequiredService<IConfiguration>().StorageConnectionString(), new TableClientOptions
-        {
-            Retry = { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), Mode = RetryMode.Exponential, NetworkTimeout = TimeSpan.FromSeconds(10) },
-        }));
+        services.AddStorageClients(builder.Configuration);
+        services.AddSingleton(sp => new MovieStore(sp.GetRequiredService<StorageAccount>()));
         services.AddSingleton<CatalogCache>();
         services.AddSingleton(sp => RatingsSettings.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => new UserStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<TimeProvider>(),

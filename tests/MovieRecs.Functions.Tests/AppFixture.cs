@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

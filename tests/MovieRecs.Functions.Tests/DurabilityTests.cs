@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 using Xunit.Abstractions;
 
 namespace MovieRecs.Functions.Tests;

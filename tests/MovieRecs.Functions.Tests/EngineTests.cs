@@ -5,7 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using MovieRecs.Core.Engine;
 using MovieRecs.Functions.Admin;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

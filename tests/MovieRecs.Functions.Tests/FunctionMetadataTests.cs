@@ -1,3 +1,4 @@
+using MovieRecs.Core.Azurite;
 using MovieRecs.Core.Store;
 using System.Diagnostics;
 using System.Text.Json;

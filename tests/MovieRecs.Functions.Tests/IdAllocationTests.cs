@@ -2,7 +2,7 @@ using System.Net;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.MovieLens;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -5,7 +6,7 @@ using MovieRecs.Cli.Commands;
 using MovieRecs.Core.Demo;
 using MovieRecs.Core.MovieLens;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 using Spectre.Console;
 
 namespace MovieRecs.Functions.Tests;
@@ -174,7 +175,7 @@ public sealed class ImportTests : IAsyncLifetime
     {
         var n = 0;
         foreach (var table in store.RatingsTables)
-            await foreach (var _ in table.QueryAsync(MovieStore.AllPairsFilter))
+            await foreach (var _ in table.QueryAsync<TableEntity>(MovieStore.AllPairsFilter))
                 n++;
         return n;
     }
@@ -201,10 +202,10 @@ public sealed class ImportTests : IAsyncLifetime
         return (console, output);
     }
 
-    static async Task<int> CountAsync(MovieRecs.Storage.Tables.TableClient table)
+    static async Task<int> CountAsync(Azure.Data.Tables.TableClient table)
     {
         var n = 0;
-        await foreach (var _ in table.QueryAsync(select: ["PartitionKey"]))
+        await foreach (var _ in table.QueryAsync<TableEntity>(select: ["PartitionKey"]))
             n++;
         return n;
     }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Xml.Linq;
 using MovieRecs.Core.Demo;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Functions.Tests;
 

@@ -5,8 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
-using MovieRecs.Storage.Tables;
+using MovieRecs.Core.Azurite;
+using Azure.Data.Tables;
 using Xunit.Abstractions;
 
 namespace MovieRecs.Functions.Tests;

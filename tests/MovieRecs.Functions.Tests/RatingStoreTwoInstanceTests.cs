@@ -1,5 +1,5 @@
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

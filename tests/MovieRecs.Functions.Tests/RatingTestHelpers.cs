@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Functions.Tests;
 
@@ -67,7 +67,7 @@ static class Stored
     /// <summary>A pair's row (in the user's partition), or null.</summary>
     public static async Task<TableEntity?> RowAsync(MovieStore store, int userId, int movieId)
     {
-        var r = await store.RatingsOfUser(userId).GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId));
+        var r = await store.RatingsOfUser(userId).GetEntityIfExistsAsync<TableEntity>(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId));
         return r.HasValue ? r.Value : null;
     }
 
@@ -85,7 +85,7 @@ static class Stored
     public static IAsyncEnumerable<TableEntity> UserRowsAsync(MovieStore store, int userId)
     {
         var (from, to) = MovieStore.UserRange(userId);
-        return store.RatingsOfUser(userId).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
+        return store.RatingsOfUser(userId).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}"));
     }
 
     /// <summary>The movie of a pair row.</summary>
@@ -96,7 +96,7 @@ static class Stored
     {
         var all = new List<TableEntity>();
         foreach (var table in store.RatingsTables)
-            await foreach (var e in table.QueryAsync())
+            await foreach (var e in table.QueryAsync<TableEntity>())
                 all.Add(e);
         return all;
     }
@@ -120,7 +120,7 @@ static class Stored
     {
         var parts = new List<MovieStats>();
         foreach (var table in store.RatingsTables)
-            await foreach (var e in table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {MovieStore.StatsRowKey(movieId)}")))
+            await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {MovieStore.StatsRowKey(movieId)}")))
                 parts.Add(MovieStore.ToStats(e));
         return Sum(parts);
     }

@@ -1,7 +1,7 @@
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.MovieLens;
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

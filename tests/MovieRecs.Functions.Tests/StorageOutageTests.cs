@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Tests;
 

@@ -1,3 +1,4 @@
+using MovieRecs.Core.Azurite;
 using System.CommandLine;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.MovieLens;

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure.Core;
-using MovieRecs.Storage.Blobs;
-using MovieRecs.Storage.Queues;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using MovieRecs.Core.Store;
 
 namespace MovieRecs.Core.Engine;
 
@@ -25,21 +25,16 @@ public sealed class EngineStorage
     Task? _created;
     readonly Lock _lock = new();
 
-    public EngineStorage(string connectionString, RetryOptionsSetter? retry = null)
-    {
-        var tableOptions = new TableClientOptions();
-        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        var blobOptions = new BlobClientOptions();
-        retry?.Invoke(tableOptions.Retry);
-        retry?.Invoke(queueOptions.Retry);
-        retry?.Invoke(blobOptions.Retry);
-        Runs = new TableClient(connectionString, RunsTable, tableOptions);
-        Queue = new QueueClient(connectionString, TrainingQueue, queueOptions);
-        Poison = new QueueClient(connectionString, PoisonQueue, queueOptions);
-        Models = new BlobContainerClient(connectionString, ModelsContainer, blobOptions);
-    }
+    /// <summary>For the CLI and tests; the app passes the account it registered.</summary>
+    public EngineStorage(string connectionString) : this(StorageAccount.FromConnectionString(connectionString)) { }
 
-    public delegate void RetryOptionsSetter(RetryOptions retry);
+    public EngineStorage(StorageAccount account)
+    {
+        Runs = account.Tables.GetTableClient(RunsTable);
+        Queue = account.Queues.GetQueueClient(TrainingQueue);
+        Poison = account.Queues.GetQueueClient(PoisonQueue);
+        Models = account.Blobs.GetBlobContainerClient(ModelsContainer);
+    }
 
     public TableClient Runs { get; }
     public QueueClient Queue { get; }

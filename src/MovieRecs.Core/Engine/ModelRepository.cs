@@ -3,7 +3,8 @@ using System.Text.Json;
 using Azure;
 using MovieRecs.Core.Discovery;
 using MovieRecs.Recommender;
-using MovieRecs.Storage.Blobs;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace MovieRecs.Core.Engine;
 

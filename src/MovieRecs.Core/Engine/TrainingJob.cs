@@ -6,7 +6,7 @@ using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Store;
 using MovieRecs.Recommender;
 using MovieRecs.Recommender.Evaluation;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 using RatingRow = MovieRecs.Recommender.Rating;
 
 namespace MovieRecs.Core.Engine;

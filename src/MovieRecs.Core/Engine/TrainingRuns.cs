@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Engine;
 
@@ -57,7 +57,7 @@ public sealed class TrainingRuns(EngineStorage storage, TimeProvider? time = nul
         if (!IsValidRunId(id))
             return null;
         await storage.EnsureCreatedAsync(cancellationToken);
-        var r = await storage.Runs.GetEntityIfExistsAsync(RunPartition, id, cancellationToken: cancellationToken);
+        var r = await storage.Runs.GetEntityIfExistsAsync<TableEntity>(RunPartition, id, cancellationToken: cancellationToken);
         return r.HasValue ? ToRun(r.Value!) : null;
     }
 
@@ -69,7 +69,7 @@ public sealed class TrainingRuns(EngineStorage storage, TimeProvider? time = nul
         await storage.EnsureCreatedAsync(cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            var meta = await storage.Runs.GetEntityIfExistsAsync(MetaPartition, QueuedRow, cancellationToken: cancellationToken);
+            var meta = await storage.Runs.GetEntityIfExistsAsync<TableEntity>(MetaPartition, QueuedRow, cancellationToken: cancellationToken);
             if (meta.HasValue && meta.Value!.GetString("RunId") is { } queuedId
                 && await GetAsync(queuedId, cancellationToken) is { Status: RunStatus.Queued } queued
                 && _time.GetUtcNow() - queued.QueuedAt < StaleAfter)
@@ -128,7 +128,7 @@ public sealed class TrainingRuns(EngineStorage storage, TimeProvider? time = nul
         var entity = new TableEntity(RunPartition, id) { ["Status"] = RunStatus.Running, ["StartedAt"] = now, ["Attempts"] = attempt };
         await storage.Runs.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
 
-        var meta = await storage.Runs.GetEntityIfExistsAsync(MetaPartition, QueuedRow, cancellationToken: cancellationToken);
+        var meta = await storage.Runs.GetEntityIfExistsAsync<TableEntity>(MetaPartition, QueuedRow, cancellationToken: cancellationToken);
         if (meta.HasValue && meta.Value!.GetString("RunId") == id)
         {
             try { await storage.Runs.DeleteEntityAsync(MetaPartition, QueuedRow, meta.Value.ETag, cancellationToken); }

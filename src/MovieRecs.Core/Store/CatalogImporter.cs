@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.MovieLens;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 
@@ -68,7 +68,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         // Users: created at their first rating, so a re-run finds the same rows and writes nothing.
         var storedUsers = new HashSet<string>();
         if (!empty)
-            await foreach (var e in store.Users.QueryAsync(select: ["RowKey"], cancellationToken: cancellationToken))
+            await foreach (var e in store.Users.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken))
                 storedUsers.Add(e.RowKey);
         var users = data.Ratings.GroupBy(r => r.UserId).Select(g => (Id: g.Key, First: g.Min(r => r.Timestamp))).ToList();
         var newUsers = users.Where(u => !storedUsers.Contains(MovieStore.UserRowKey(u.Id))).ToList();
@@ -108,7 +108,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (!empty)
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}");
-            await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken))
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             {
                 if (MovieStore.TryParseStatsRowKey(e.RowKey, out var statsOf))
                     (Of(statsOf).Stats, Of(statsOf).Seq) = (MovieStore.ToStats(e), e.GetInt64(RatingRows.Seq) ?? 0);
@@ -170,7 +170,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
     async Task<bool> HasAnyRatingAsync(CancellationToken cancellationToken)
     {
         foreach (var table in store.RatingsTables)
-            await foreach (var _ in table.QueryAsync(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+            await foreach (var _ in table.QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
                 return true;
         return false;
     }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Azure;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 
@@ -51,7 +51,7 @@ public sealed class IdBlockAllocator(TableClient meta, string name, int blockSiz
     {
         for (var attempt = 1; ; attempt++)
         {
-            var row = await meta.GetEntityIfExistsAsync(Partition, name, cancellationToken: cancellationToken);
+            var row = await meta.GetEntityIfExistsAsync<TableEntity>(Partition, name, cancellationToken: cancellationToken);
             try
             {
                 if (!row.HasValue)
@@ -78,7 +78,7 @@ public sealed class IdBlockAllocator(TableClient meta, string name, int blockSiz
     {
         for (var attempt = 1; ; attempt++)
         {
-            var row = await meta.GetEntityIfExistsAsync(Partition, name, cancellationToken: cancellationToken);
+            var row = await meta.GetEntityIfExistsAsync<TableEntity>(Partition, name, cancellationToken: cancellationToken);
             try
             {
                 if (!row.HasValue)
@@ -97,7 +97,7 @@ public sealed class IdBlockAllocator(TableClient meta, string name, int blockSiz
     /// <summary>The stored next id of a sequence, or null when it has none yet.</summary>
     public static async Task<long?> PeekAsync(TableClient meta, string name, CancellationToken cancellationToken = default)
     {
-        var row = await meta.GetEntityIfExistsAsync(Partition, name, cancellationToken: cancellationToken);
+        var row = await meta.GetEntityIfExistsAsync<TableEntity>(Partition, name, cancellationToken: cancellationToken);
         return row.HasValue ? row.Value!.GetInt64(NextProperty) : null;
     }
 

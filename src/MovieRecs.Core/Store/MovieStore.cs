@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using MovieRecs.Core.Catalog;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 
@@ -53,14 +53,17 @@ public sealed class MovieStore
 
     readonly TableServiceClient _service;
 
-    public MovieStore(string connectionString, TableClientOptions? options = null)
+    /// <summary>For the CLI and tests; the app passes the account it registered.</summary>
+    public MovieStore(string connectionString) : this(StorageAccount.FromConnectionString(connectionString)) { }
+
+    public MovieStore(StorageAccount account)
     {
-        _service = new TableServiceClient(connectionString, options ?? new TableClientOptions());
+        _service = account.Tables;
         Movies = _service.GetTableClient(MoviesTable);
         RatingsTables = Enumerable.Range(0, RatingTables).Select(b => _service.GetTableClient(RatingsTableName(b))).ToArray();
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
-        Log = new RatingLog(connectionString);
+        Log = new RatingLog(account.Blobs);
     }
 
     public TableClient Movies { get; }
@@ -150,7 +153,7 @@ public sealed class MovieStore
 
     public async Task<CatalogState?> GetCatalogStateAsync(CancellationToken cancellationToken = default)
     {
-        var response = await Meta.GetEntityIfExistsAsync("catalog", "state", cancellationToken: cancellationToken);
+        var response = await Meta.GetEntityIfExistsAsync<TableEntity>("catalog", "state", cancellationToken: cancellationToken);
         if (!response.HasValue)
             return null;
         var e = response.Value!;
@@ -207,7 +210,7 @@ public sealed class MovieStore
     public async Task<List<Movie>> LoadMoviesAsync(CancellationToken cancellationToken = default)
     {
         var movies = new List<Movie>();
-        await foreach (var entity in Movies.QueryAsync(cancellationToken: cancellationToken))
+        await foreach (var entity in Movies.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
             movies.Add(ToMovie(entity));
         return movies;
     }

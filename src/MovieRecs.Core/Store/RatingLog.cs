@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Text;
 using Azure;
 using MovieRecs.Core.MovieLens;
-using MovieRecs.Storage.Blobs;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Specialized;
 
 namespace MovieRecs.Core.Store;
 
@@ -48,9 +49,9 @@ public sealed class RatingLog
     AppendBlobClient? _blob;   // touched only by the queue's single committer
     int _blocks, _part;
 
-    public RatingLog(string connectionString, BlobClientOptions? options = null)
+    public RatingLog(BlobServiceClient blobs)
     {
-        Container = new BlobContainerClient(connectionString, ContainerName, options ?? new BlobClientOptions());
+        Container = blobs.GetBlobContainerClient(ContainerName);
         _queue = new GroupCommitQueue<Pending>(
             () =>
             {
@@ -94,7 +95,7 @@ public sealed class RatingLog
                     await blob.CreateAsync();
                     (_blob, _blocks) = (blob, 0);
                 }
-                await _blob.AppendBlockAsync(content);
+                await _blob.AppendBlockAsync(content.ToStream());
                 _blocks++;
                 break;
             }

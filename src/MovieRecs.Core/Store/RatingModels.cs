@@ -1,6 +1,6 @@
 using Azure;
 using MovieRecs.Core.Catalog;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 

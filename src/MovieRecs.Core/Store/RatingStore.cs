@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Azure;
 using MovieRecs.Core.Catalog;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 
@@ -141,7 +141,7 @@ public sealed class RatingStore
         {
             if (t > 0 && pause > TimeSpan.Zero)
                 await Task.Delay(pause, cancellationToken);
-            await foreach (var e in _store.RatingsTables[t].QueryAsync(filter, cancellationToken: cancellationToken))
+            await foreach (var e in _store.RatingsTables[t].QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
                 if (MovieStore.TryParsePartitionKey(e.PartitionKey, out var partition) && MovieStore.TryParseStatsRowKey(e.RowKey, out var movieId))
                     Learn(partition, movieId, ToState(e));
         }
@@ -176,7 +176,7 @@ public sealed class RatingStore
         var perTable = await Task.WhenAll(_store.RatingsTables.Select(async table =>
         {
             var rows = new List<TableEntity>();
-            await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken))
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
                 rows.Add(e);
             return rows;
         }));
@@ -400,7 +400,7 @@ public sealed class RatingStore
     {
         var statsReads = works.Where(w => w.State is null).Select(async w =>
         {
-            var r = await table.GetEntityIfExistsAsync(partitionKey, MovieStore.StatsRowKey(w.MovieId));
+            var r = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, MovieStore.StatsRowKey(w.MovieId));
             var state = r.HasValue ? ToState(r.Value!) : StatsState.Absent;
             if (r.HasValue)
                 Count(w.Slot.Partition, w.MovieId, state);
@@ -412,7 +412,7 @@ public sealed class RatingStore
         await Task.WhenAll(statsReads);
         var rowReads = works.SelectMany(w => w.MustKnow.Where(u => !w.Known.ContainsKey(u)).Select(u => (Work: w, User: u))).ToList().Select(async r =>
         {
-            var e = await table.GetEntityIfExistsAsync(partitionKey, MovieStore.PairRowKey(r.User, r.Work.MovieId));
+            var e = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, MovieStore.PairRowKey(r.User, r.Work.MovieId));
             return (r.Work, r.User, Entity: e.HasValue ? e.Value : null);
         });
         foreach (var (w, user, entity) in await Task.WhenAll(rowReads))
@@ -621,7 +621,7 @@ public sealed class RatingStore
     /// <summary>A pair as stored, or null.</summary>
     public async Task<PairRow?> GetPairAsync(int userId, int movieId, CancellationToken cancellationToken = default)
     {
-        var r = await _store.RatingsOfUser(userId).GetEntityIfExistsAsync(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId), cancellationToken: cancellationToken);
+        var r = await _store.RatingsOfUser(userId).GetEntityIfExistsAsync<TableEntity>(MovieStore.UserKey(userId), MovieStore.PairRowKey(userId, movieId), cancellationToken: cancellationToken);
         return r.HasValue ? RatingRows.ToPairRow(r.Value!) : null;
     }
 
@@ -631,7 +631,7 @@ public sealed class RatingStore
         var list = new List<UserRatingRow>();
         var (from, to) = MovieStore.UserRange(userId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {MovieStore.UserKey(userId)} and RowKey ge {from} and RowKey lt {to}");
-        await foreach (var e in _store.RatingsOfUser(userId).QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var e in _store.RatingsOfUser(userId).QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             if (MovieStore.TryParsePairRowKey(e.RowKey, out var user, out _) && user == userId)
                 list.Add(RatingRows.ToUserRow(e));
         return list;

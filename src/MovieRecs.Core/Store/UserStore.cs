@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
-using MovieRecs.Storage.Tables;
+using Azure.Data.Tables;
 
 namespace MovieRecs.Core.Store;
 
@@ -63,7 +63,7 @@ public sealed class UserStore
     {
         if (userId < 1)
             return null;
-        var r = await _store.Users.GetEntityIfExistsAsync(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
+        var r = await _store.Users.GetEntityIfExistsAsync<TableEntity>(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
         if (!r.HasValue)
             return null;
         Remember(userId);
@@ -94,7 +94,7 @@ public sealed class UserStore
     async Task<long> MaxStoredUserIdAsync(CancellationToken cancellationToken)
     {
         long max = 0;
-        await foreach (var e in _store.Users.QueryAsync(select: ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var e in _store.Users.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken))
             if (e.RowKey.StartsWith('u') && long.TryParse(e.RowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 max = Math.Max(max, id);
         return max;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Azure.Core;
 using MovieRecs.Core.Engine;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Hosting;
@@ -46,14 +45,7 @@ public static class EngineServices
     {
         var services = builder.Services;
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => new EngineStorage(sp.GetRequiredService<IConfiguration>().StorageConnectionString(), retry =>
-        {
-            retry.MaxRetries = 2;
-            retry.Delay = TimeSpan.FromMilliseconds(100);
-            retry.MaxDelay = TimeSpan.FromSeconds(1);
-            retry.Mode = RetryMode.Exponential;
-            retry.NetworkTimeout = TimeSpan.FromSeconds(30);
-        }));
+        services.AddSingleton(sp => new EngineStorage(sp.GetRequiredService<StorageAccount>()));
         services.AddSingleton(sp => new TrainingRuns(sp.GetRequiredService<EngineStorage>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelRepository(sp.GetRequiredService<EngineStorage>()));
         services.AddSingleton(sp =>

@@ -1,7 +1,7 @@
 using MovieRecs.Core.Engine;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Hosting;
-using MovieRecs.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace MovieRecs.Functions.Engine;
 

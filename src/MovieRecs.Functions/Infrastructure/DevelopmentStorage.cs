@@ -1,5 +1,5 @@
 using MovieRecs.Core.Store;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Azurite;
 
 namespace MovieRecs.Functions.Infrastructure;
 
@@ -7,7 +7,7 @@ namespace MovieRecs.Functions.Infrastructure;
 /// In Development with <c>UseDevelopmentStorage=true</c> and nothing on the Azurite ports, starts the pinned
 /// Azurite (installed from npm on first use) and stops it cleanly on shutdown so no write is lost.
 /// </summary>
-public sealed class DevelopmentStorage(IConfiguration configuration, IHostEnvironment environment, ILogger<DevelopmentStorage> logger) : IHostedService
+public sealed class DevelopmentStorage(IConfiguration configuration, StorageConnection connection, IHostEnvironment environment, ILogger<DevelopmentStorage> logger) : IHostedService
 {
     AzuriteProcess? _azurite;
 
@@ -16,7 +16,7 @@ public sealed class DevelopmentStorage(IConfiguration configuration, IHostEnviro
         if (!environment.IsDevelopment() || !configuration.GetValue("MovieRecs:StartAzurite", false))
             return;
         logger.LogInformation("Checking development storage (the first start installs Azurite from npm)...");
-        _azurite = await LocalAzurite.StartIfNeededAsync(configuration.StorageConnectionString(), environment.ContentRootPath, cancellationToken);
+        _azurite = await LocalAzurite.StartIfNeededAsync(connection.ConnectionString, environment.ContentRootPath, cancellationToken);
         if (_azurite is not null)
             logger.LogInformation("Started {Azurite}.", _azurite);
     }

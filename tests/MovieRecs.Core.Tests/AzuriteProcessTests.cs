@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using MovieRecs.Storage.Emulator;
-using MovieRecs.Storage.Tables;
+using MovieRecs.Core.Azurite;
+using Azure.Data.Tables;
 
-namespace MovieRecs.Storage.Tests;
+namespace MovieRecs.Core.Tests;
 
 public sealed class AzuriteProcessTests
 {
@@ -38,7 +38,7 @@ public sealed class AzuriteProcessTests
 
             await using AzuriteProcess second = await AzuriteProcess.StartAsync(new AzuriteOptions { Location = location });
             var again = new TableClient(second.ConnectionString, "persisted");
-            Assert.Equal("yes", (await again.GetEntityAsync("p", "r")).Value.GetString("Saved"));
+            Assert.Equal("yes", (await again.GetEntityAsync<TableEntity>("p", "r")).Value.GetString("Saved"));
         }
         finally
         {

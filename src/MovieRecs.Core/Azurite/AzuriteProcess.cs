@@ -1,3 +1,5 @@
+using MovieRecs.Core.Store;
+
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
@@ -5,7 +7,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace MovieRecs.Storage.Emulator;
+namespace MovieRecs.Core.Azurite;
 
 public sealed class AzuriteOptions
 {
@@ -70,7 +72,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
-        ConnectionString = StorageConnectionString.ForAzurite(host, blobPort, queuePort, tablePort);
+        ConnectionString = StorageAccount.ForAzurite(host, blobPort, queuePort, tablePort);
     }
 
     public string Host { get; }

@@ -1,7 +1,6 @@
-using MovieRecs.Storage;
-using MovieRecs.Storage.Emulator;
+using MovieRecs.Core.Store;
 
-namespace MovieRecs.Core.Store;
+namespace MovieRecs.Core.Azurite;
 
 /// <summary>
 /// Development storage for the app and the CLI alike: when the connection string is
@@ -11,9 +10,9 @@ namespace MovieRecs.Core.Store;
 public static class LocalAzurite
 {
     /// <summary>The started emulator (dispose it to stop it cleanly), or null when none was needed.</summary>
-    public static async Task<AzuriteProcess?> StartIfNeededAsync(string connectionString, string startDirectory, CancellationToken cancellationToken = default)
+    public static async Task<AzuriteProcess?> StartIfNeededAsync(string? connectionString, string startDirectory, CancellationToken cancellationToken = default)
     {
-        if (!StorageConnectionString.Parse(connectionString).IsDevelopmentStorage || AzuriteProcess.DevelopmentStorageIsRunning())
+        if (!StorageAccount.IsDevelopmentStorage(connectionString) || AzuriteProcess.DevelopmentStorageIsRunning())
             return null;
         var root = RepositoryRoot(startDirectory) ?? RepositoryRoot(AppContext.BaseDirectory) ?? startDirectory;
         return await AzuriteProcess.StartAsync(new AzuriteOptions
