@@ -37,7 +37,7 @@ param catalogRefreshSeconds int = 0
 @description('Allow account-key (shared key) access to storage. Off: the app, the host and deployment all use the identity. Turn on only to use a connection string with the movierecs CLI.')
 param allowSharedKeyAccess bool = false
 
-@description('Optional object id of an operator (user or group) to get data access to storage, e.g. for `movierecs import` with an Entra identity. Empty: none.')
+@description('Optional object id of an operator (user or group) to get data access to storage with an Entra identity (portal, az storage --auth-mode login, tools reading the identity settings). Empty: none.')
 param operatorPrincipalId string = ''
 
 @description('Kind of principal operatorPrincipalId names.')
@@ -133,7 +133,8 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 var baseSettings = [
   // Identity-based host storage. From accountName the host (and the app) derive the blob, queue and
   // table endpoints as <name>.<service>.core.windows.net, i.e. public Azure only; a sovereign cloud or
-  // custom DNS needs blobServiceUri/queueServiceUri/tableServiceUri instead (accountName wins if both are set).
+  // custom DNS needs blobServiceUri/queueServiceUri/tableServiceUri instead, and no accountName (the host
+  // prefers accountName when both are set).
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }

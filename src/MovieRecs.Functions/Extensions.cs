@@ -1,17 +1,45 @@
 using System.Text.Json;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Admin;
 using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
+using MovieRecs.Functions.Health;
+using MovieRecs.Functions.Hosting;
 using MovieRecs.Functions.Infrastructure;
+using MovieRecs.Functions.Movies;
+using MovieRecs.Functions.Ratings;
+using MovieRecs.Functions.Users;
 
 namespace MovieRecs.Functions;
 
 public static class Extensions
 {
-    public static void AddApplicationServices(this WebApplicationBuilder builder)
+    /// <summary>
+    /// The endpoint table: every route of the API, under the Functions <c>api/</c> prefix. Standalone, Kestrel routes to it;
+    /// under the Functions host, each <c>[Function]</c> of the same name runs its endpoint (<see cref="FunctionEndpoints"/>).
+    /// </summary>
+    public static void MapApi(this IEndpointRouteBuilder root)
+    {
+        var api = root.MapGroup("/api");
+        api.MapMovies();
+        api.MapMovieLists();
+        api.MapUsers();
+        api.MapRatings();
+        api.MapEngine();
+        api.MapDiscovery();
+        api.MapSimilarAndClusters();
+        api.MapFilmes();   // the Portuguese front end's routes
+        api.MapHealth();
+        api.MapAdmin();
+        api.MapApiDocs();
+    }
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
 
+        services.AddRouting();
+        services.AddSingleton<FunctionEndpoints>();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>

@@ -1,42 +1,29 @@
+using Microsoft.Azure.Functions.Worker.Builder;
 using MovieRecs.Functions;
-using MovieRecs.Functions.Admin;
-using MovieRecs.Functions.Discovery;
-using MovieRecs.Functions.Engine;
-using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Hosting;
-using MovieRecs.Functions.Movies;
-using MovieRecs.Functions.Ratings;
-using MovieRecs.Functions.Users;
 
+if (FunctionsHosting.DetectFunctionsHost(args))
+{
+    // Under the Functions host (func start, Azure): the isolated worker with ASP.NET Core integration. The host routes
+    // each request to its [Function] (one class per feature folder), which runs the endpoint of the same name.
+    var functions = FunctionsApplication.CreateBuilder(args);
+    functions.ConfigureFunctionsWebApplication();
+    functions.AddApplicationServices();
+    functions.Build().Run();
+    return;
+}
+
+// Standalone (dotnet run, no Core Tools): the same endpoints on Kestrel at http://localhost:7071, and the training
+// queue served by the app's own listener (Engine/TrainingQueueListener).
 var builder = WebApplication.CreateBuilder(args);
-
-builder.UseFunctionsCustomHandlerPort();
+builder.UseFunctionsDefaultUrl();
 builder.AddApplicationServices();
 
 var app = builder.Build();
-
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
-
-var api = app.MapGroup("/api");
-api.MapMovies();
-api.MapMovieLists();
-api.MapUsers();
-api.MapRatings();
-api.MapEngine();
-api.MapDiscovery();
-api.MapSimilarAndClusters();
-api.MapFilmes();   // the Portuguese front end's routes
-api.MapHealth();
-api.MapAdmin();
-api.MapApiDocs();
-app.MapEngineFunctions(); // queue-triggered functions: invoked by the host at /{name}, no api/ prefix
-
-// `--write-function-metadata DIR` (run by the publish target) writes one function.json per endpoint and exits.
-if (FunctionMetadata.TryWriteFromArgs(app, args))
-    return;
-
+app.MapApi();
 app.Run();
 
 public partial class Program;

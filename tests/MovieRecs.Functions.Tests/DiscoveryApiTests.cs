@@ -400,7 +400,7 @@ public sealed class DiscoveryApiTests(EngineFixture fx) : IClassFixture<EngineFi
             "/api/filmes/{user_id}/recomendacoes" })
             Assert.True(openApi.GetProperty("paths").TryGetProperty(path, out var item) && item.GetProperty("get").TryGetProperty("summary", out _), path);
 
-        var functions = FunctionMetadata.FromEndpoints([fx.Factory.Services.GetRequiredService<EndpointDataSource>()]).ToDictionary(f => f.Name);
+        var functions = FunctionsMetadataFile.Http().ToDictionary(f => f.Name);
         foreach (var (name, route) in new[]
         {
             ("GetGenreChart", "rest/v1/recommendations/genre/{genre}"),

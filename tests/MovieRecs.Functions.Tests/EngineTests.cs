@@ -284,23 +284,10 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
     }
 
     [Fact]
-    public void The_TrainModel_endpoint_becomes_a_queue_triggered_function()
+    public void TrainModel_is_a_queue_triggered_function_on_the_training_queue()
     {
-        var sources = fx.Factory.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>();
-        var queue = Hosting.FunctionMetadata.QueueFunctionsFromEndpoints([sources]);
-        var function = Assert.Single(queue);
-        Assert.Equal(new Hosting.FunctionMetadata.QueueFunction("TrainModel", "training", "message", "AzureWebJobsStorage"), function);
-
-        var directory = Directory.CreateTempSubdirectory("functions-").FullName;
-        Hosting.FunctionMetadata.Write(queue, directory);
-        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "TrainModel", "function.json"))).RootElement;
-        var binding = Assert.Single(json.GetProperty("bindings").EnumerateArray());
-        Assert.Equal("queueTrigger", binding.GetProperty("type").GetString());
-        Assert.Equal("in", binding.GetProperty("direction").GetString());
-        Assert.Equal("message", binding.GetProperty("name").GetString());
-        Assert.Equal("training", binding.GetProperty("queueName").GetString());
-        Assert.Equal("AzureWebJobsStorage", binding.GetProperty("connection").GetString());
-        Assert.Equal([function], Hosting.FunctionMetadata.ReadQueueFunctions(directory));
+        var function = Assert.Single(FunctionsMetadataFile.Queue());
+        Assert.Equal(new FunctionsMetadataFile.QueueFunction("TrainModel", "training", "message", "AzureWebJobsStorage"), function);
     }
 }
 

@@ -2,7 +2,7 @@ namespace MovieRecs.Functions.Discovery;
 
 public static class DiscoveryServices
 {
-    public static void AddDiscovery(this WebApplicationBuilder builder)
+    public static void AddDiscovery(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<UserHistories>();

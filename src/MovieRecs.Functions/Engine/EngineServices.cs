@@ -41,7 +41,7 @@ public sealed record EngineSettings
 
 public static class EngineServices
 {
-    public static void AddEngine(this WebApplicationBuilder builder)
+    public static void AddEngine(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IConfiguration>()));
@@ -58,6 +58,7 @@ public static class EngineServices
         services.AddSingleton<RecommendationService>();
         services.AddSingleton<ModelPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelPoller>());
+        services.AddSingleton<EngineFunctions>();
         services.AddHostedService<TrainingQueueListener>();
     }
 }

@@ -1,5 +1,4 @@
 using MovieRecs.Core.Engine;
-using MovieRecs.Core.Store;
 using MovieRecs.Functions.Hosting;
 using Azure.Storage.Queues.Models;
 
@@ -11,8 +10,8 @@ namespace MovieRecs.Functions.Engine;
 /// trains, deletes it only after the attempt ended, makes it visible again after a failure, and moves it to
 /// <c>training-poison</c> when it has failed <see cref="EngineSettings.MaxDequeueCount"/> times, as the host does.
 /// </summary>
-public sealed class TrainingQueueListener(EngineStorage storage, MovieStore store, EngineSettings settings, TimeProvider time,
-    ModelPoller poller, ILogger<TrainingQueueListener> logger) : BackgroundService
+public sealed class TrainingQueueListener(EngineStorage storage, EngineFunctions functions, EngineSettings settings,
+    ILogger<TrainingQueueListener> logger) : BackgroundService
 {
     long _renewals, _completed, _retried, _poisoned;
 
@@ -84,15 +83,7 @@ public sealed class TrainingQueueListener(EngineStorage storage, MovieStore stor
         Exception? failure = null;
         try
         {
-            var parsed = TrainingMessage.TryParse(message.MessageText)
-                ?? throw new FormatException($"Not a training message: '{Shorten(message.MessageText)}'.");
-            var job = new TrainingJob(storage, store, time, line => logger.LogInformation("{Line}", line));
-            if (await job.RunAsync(parsed.RunId, (int)Math.Min(int.MaxValue, message.DequeueCount), settings.MaxDequeueCount, stoppingToken)
-                == TrainingOutcome.Succeeded)
-            {
-                try { await poller.RefreshAsync(stoppingToken); } // this instance serves the new model at once
-                catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning("Model refresh: {Error}", e.Message); }
-            }
+            await functions.TrainModel(message, stoppingToken);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
@@ -134,5 +125,4 @@ public sealed class TrainingQueueListener(EngineStorage storage, MovieStore stor
         logger.LogError("Training message {Id} moved to {Queue} after {Attempts} attempts", message.MessageId, EngineStorage.PoisonQueue, message.DequeueCount);
     }
 
-    static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
 }

@@ -2,24 +2,29 @@ namespace MovieRecs.Functions.Hosting;
 
 public static class FunctionsHosting
 {
-    /// <summary>Set by the Azure Functions host when it runs us as a custom handler.</summary>
-    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
     public const string DefaultUrl = "http://localhost:7071";
 
-    public static bool RunsUnderFunctionsHost =>
-        !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CustomHandlerPortVariable));
+    /// <summary>True in a worker process started by the Functions host (func start, Azure); false standalone.</summary>
+    public static bool RunsUnderFunctionsHost { get; private set; }
 
     /// <summary>
-    /// Under the Functions host, listen where it forwards requests; standalone, on the configured
-    /// URLs or the Functions default port, so URLs are the same in both modes.
+    /// The host starts its worker with <c>--functions-uri http://127.0.0.1:N/</c> (and <c>--host</c>, <c>--port</c>,
+    /// <c>--functions-worker-id</c>, ...). The worker maps it to <c>Functions:Worker:HostEndpoint</c>, which it also reads
+    /// from the environment, and cannot start without it: that key is the test.
     /// </summary>
-    public static void UseFunctionsCustomHandlerPort(this WebApplicationBuilder builder)
+    public static bool DetectFunctionsHost(string[] args)
     {
-        var port = Environment.GetEnvironmentVariable(CustomHandlerPortVariable);
-        if (!string.IsNullOrEmpty(port))
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        else if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        var configuration = new ConfigurationBuilder()
+            .AddEnvironmentVariables()
+            .AddCommandLine(args, new Dictionary<string, string> { ["--functions-uri"] = "Functions:Worker:HostEndpoint" })
+            .Build();
+        return RunsUnderFunctionsHost = !string.IsNullOrEmpty(configuration["Functions:Worker:HostEndpoint"]);
+    }
+
+    /// <summary>Standalone: the configured URLs, or the Functions default port, so URLs are the same in both modes.</summary>
+    public static void UseFunctionsDefaultUrl(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
             builder.WebHost.UseUrls(DefaultUrl);
     }
 }
