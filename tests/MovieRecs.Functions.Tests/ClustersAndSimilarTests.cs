@@ -81,9 +81,8 @@ public sealed class ClustersAndSimilarTests(EngineFixture fx) : IClassFixture<En
 
         // ---- a training run, as the Functions host delivers it
         var location = await _client.RequestTrainingAsync();
-        var (status, invocation) = await _client.DeliverQueuedMessageAsync(fx.Storage);
-        Assert.True(status == HttpStatusCode.OK, invocation.ToString());
-        Assert.Contains(invocation.GetProperty("Logs").EnumerateArray(), l => l.GetString()!.StartsWith("clustered "));
+        var (status, error) = await fx.DeliverQueuedMessageAsync();
+        Assert.True(status == HttpStatusCode.OK, error);
         var run = await _client.GetFromJsonAsync<JsonElement>(location);
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         var version = run.GetProperty("model_version").GetString()!;

@@ -265,7 +265,7 @@ public sealed class DiscoveryApiTests(EngineFixture fx) : IClassFixture<EngineFi
 
         // Train, as the Functions host would deliver the queue message; every instance then serves the new model.
         var location = await _client.RequestTrainingAsync();
-        var (status, _) = await _client.DeliverQueuedMessageAsync(fx.Storage);
+        var (status, _) = await fx.DeliverQueuedMessageAsync();
         Assert.Equal(HttpStatusCode.OK, status);
         var run = await _client.GetFromJsonAsync<JsonElement>(location);
         Assert.Equal("succeeded", run.GetProperty("status").GetString());

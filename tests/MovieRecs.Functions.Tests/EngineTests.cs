@@ -1,3 +1,6 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.DependencyInjection;
+using MovieRecs.Functions.Engine;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -59,32 +62,26 @@ static class EngineTestHelpers
         return location;
     }
 
-    /// <summary>The custom-handler invocation the Functions host sends for a queue message (learn.microsoft.com, custom handlers).</summary>
-    public static StringContent InvocationPayload(string messageText, int dequeueCount = 1) => new(JsonSerializer.Serialize(new
-    {
-        Data = new Dictionary<string, object> { ["message"] = messageText },
-        Metadata = new Dictionary<string, object>
-        {
-            ["DequeueCount"] = dequeueCount,
-            ["ExpirationTime"] = DateTimeOffset.UtcNow.AddDays(7).ToString("O"),
-            ["Id"] = Guid.NewGuid().ToString(),
-            ["InsertionTime"] = DateTimeOffset.UtcNow.ToString("O"),
-            ["NextVisibleTime"] = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O"),
-            ["PopReceipt"] = "AgAAAAMAAAAAAAAA",
-            ["sys"] = new Dictionary<string, object> { ["MethodName"] = "TrainModel", ["UtcNow"] = DateTimeOffset.UtcNow.ToString("O"), ["RandGuid"] = Guid.NewGuid().ToString() },
-        },
-    }), Encoding.UTF8, "application/json");
+    /// <summary>Hands a message to the TrainModel function as the Functions host would (an exception = the host retries).</summary>
+    public static Task TrainModelAsync(this EngineFixture fx, string messageText, int dequeueCount = 1) =>
+        fx.Factory.Services.GetRequiredService<EngineFunctions>().TrainModel(
+            QueuesModelFactory.QueueMessage(Guid.NewGuid().ToString(), "pop", BinaryData.FromString(messageText), dequeueCount), CancellationToken.None);
 
-    /// <summary>Takes the one training message off the queue and hands it to /TrainModel as the host would.</summary>
-    public static async Task<(HttpStatusCode Status, JsonElement Body)> DeliverQueuedMessageAsync(this HttpClient client, EngineStorage storage)
+    /// <summary>Takes the one training message off the queue and hands it to TrainModel; deletes it when TrainModel returned.</summary>
+    public static async Task<(HttpStatusCode Status, string Error)> DeliverQueuedMessageAsync(this EngineFixture fx)
     {
-        var message = (await storage.Queue.ReceiveMessageAsync(TimeSpan.FromMinutes(5))).Value;
+        var message = (await fx.Storage.Queue.ReceiveMessageAsync(TimeSpan.FromMinutes(5))).Value;
         Assert.NotNull(message);
-        var response = await client.SendAsync(Admin(HttpMethod.Post, "/TrainModel", InvocationPayload(message!.MessageText, (int)message.DequeueCount)));
-        var body = await response.ReadJsonAsync();
-        if (response.StatusCode == HttpStatusCode.OK)
-            await storage.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-        return (response.StatusCode, body);
+        try
+        {
+            await fx.Factory.Services.GetRequiredService<EngineFunctions>().TrainModel(message, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            return (HttpStatusCode.InternalServerError, e.ToString());
+        }
+        await fx.Storage.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        return (HttpStatusCode.OK, "");
     }
 
     public static async Task<JsonElement> RecommendedAsync(this HttpClient client, int userId, string query = "") =>
@@ -134,12 +131,9 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         Assert.Equal("queued", queued.GetProperty("status").GetString());
         Assert.Equal(1, (await fx.Storage.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
 
-        // ---- the host's invocation trains on the demo data, writes both blobs and moves the pointer
-        var (status, invocation) = await client.DeliverQueuedMessageAsync(fx.Storage);
-        Assert.True(status == HttpStatusCode.OK, invocation.ToString());
-        Assert.True(invocation.TryGetProperty("Outputs", out _));
-        Assert.NotEmpty(invocation.GetProperty("Logs").EnumerateArray());
-        Assert.Equal(JsonValueKind.Null, invocation.GetProperty("ReturnValue").ValueKind);
+        // ---- the queue trigger trains on the demo data, writes both blobs and moves the pointer
+        var (status, error) = await fx.DeliverQueuedMessageAsync();
+        Assert.True(status == HttpStatusCode.OK, error);
 
         var run = await client.GetFromJsonAsync<JsonElement>(location);
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
@@ -158,12 +152,9 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         var (active, _) = await new ModelRepository(fx.Storage).GetActiveAsync();
         Assert.Equal(v1, active!.Version);
 
-        // a redelivery of a finished run is a no-op (200); the host may hand a JSON message over as an object
+        // a redelivery of a finished run is a no-op: it returns (the message is done with) and trains nothing
         var runId = location[(location.LastIndexOf('/') + 1)..];
-        var redelivery = await client.SendAsync(EngineTestHelpers.Admin(HttpMethod.Post, "/TrainModel", new StringContent(
-            $$$"""{"Data": {"message": {"run_id": "{{{runId}}}"}}, "Metadata": {"DequeueCount": "2", "Id": "x"}}""", Encoding.UTF8, "application/json")));
-        Assert.Equal(HttpStatusCode.OK, redelivery.StatusCode);
-        Assert.Contains("already succeeded", (await redelivery.ReadJsonAsync()).GetProperty("Logs").ToString());
+        await fx.TrainModelAsync(new TrainingMessage(runId).ToJson(), dequeueCount: 2);
         Assert.Equal(v1, (await new ModelRepository(fx.Storage).GetActiveAsync()).Pointer!.Version);
 
         // ---- personal recommendations: model version, rated movies excluded unless asked for
@@ -211,7 +202,7 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         var location2 = await client.RequestTrainingAsync();
         Assert.NotEqual(location, location2);
         await Task.Delay(1100); // versions carry second-resolution timestamps
-        Assert.Equal(HttpStatusCode.OK, (await client.DeliverQueuedMessageAsync(fx.Storage)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await fx.DeliverQueuedMessageAsync()).Status);
         var v2 = (await client.GetFromJsonAsync<JsonElement>(location2)).GetProperty("model_version").GetString()!;
         var models = await client.GetFromJsonAsync<JsonElement>($"{EngineTestHelpers.Engine}/models");
         var listed = models.GetProperty("models").EnumerateArray().ToArray();
@@ -237,13 +228,10 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         Assert.Equal(HttpStatusCode.NotFound,
             (await client.SendAsync(EngineTestHelpers.Admin(HttpMethod.Post, $"{EngineTestHelpers.Engine}/models/20990101T000000Z-nosuchrun/activate"))).StatusCode);
 
-        // ---- a corrupt message: 500 (the host retries, then poisons), the active model unchanged
-        var corrupt = await client.SendAsync(EngineTestHelpers.Admin(HttpMethod.Post, "/TrainModel", EngineTestHelpers.InvocationPayload("not a training message")));
-        Assert.Equal(HttpStatusCode.InternalServerError, corrupt.StatusCode);
-        Assert.Contains("Not a training message", (await corrupt.ReadJsonAsync()).GetProperty("Logs").ToString());
-        var unknownRun = await client.SendAsync(EngineTestHelpers.Admin(HttpMethod.Post, "/TrainModel",
-            EngineTestHelpers.InvocationPayload(new TrainingMessage("20990101000000-deadbeef").ToJson())));
-        Assert.Equal(HttpStatusCode.InternalServerError, unknownRun.StatusCode);
+        // ---- a corrupt message throws (the host retries, then poisons), the active model unchanged
+        var corrupt = await Assert.ThrowsAsync<FormatException>(() => fx.TrainModelAsync("not a training message"));
+        Assert.Contains("Not a training message", corrupt.Message);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => fx.TrainModelAsync(new TrainingMessage("20990101000000-deadbeef").ToJson()));
         Assert.Equal(v1, (await new ModelRepository(fx.Storage).GetActiveAsync()).Pointer!.Version);
 
         // ---- the CLI runs the same job: a third version, active, picked up by the app
