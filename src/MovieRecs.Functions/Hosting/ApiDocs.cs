@@ -4,7 +4,7 @@ public static class ApiDocs
 {
     /// <summary>
     /// OpenAPI at /api/openapi/v1.json and Swagger UI at /api/docs, both as endpoints (not bare
-    /// middleware) so they get function.json files and work under the Functions host too.
+    /// middleware) so they have [Function]s (ApiDocsFunctions) and work under the Functions host too.
     /// </summary>
     public static IEndpointRouteBuilder MapApiDocs(this IEndpointRouteBuilder api)
     {
