@@ -1,14 +1,13 @@
-using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.DependencyInjection;
-using MovieRecs.Functions.Engine;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection;
+using MovieRecs.Core.Azurite;
 using MovieRecs.Core.Engine;
 using MovieRecs.Functions.Admin;
-using MovieRecs.Core.Azurite;
+using MovieRecs.Functions.Engine;
 
 namespace MovieRecs.Functions.Tests;
 
