@@ -40,7 +40,7 @@ public static class ImportCommand
         console.MarkupLineInterpolated($"Read {data.Movies.Count:N0} movies and {data.Ratings.Count:N0} ratings from {directory}.");
         ReportIssues(issues, console);
 
-        await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken);
+        await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken, LocalAzurite.LocationSetting());
         var store = new MovieStore(emulator?.ConnectionString ?? connectionString);
         ImportResult result;
         if (console.Profile.Capabilities.Interactive)

@@ -15,7 +15,7 @@ public static class TrainFromStorageCommand
 {
     public static async Task<int> RunAsync(string connectionString, IAnsiConsole console, CancellationToken cancellationToken)
     {
-        await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken);
+        await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken, LocalAzurite.LocationSetting());
         var cs = emulator?.ConnectionString ?? connectionString;
         var storage = new EngineStorage(cs);
         var job = new TrainingJob(storage, new MovieStore(cs), log: line => console.MarkupLineInterpolated($"[grey]{line}[/]"));

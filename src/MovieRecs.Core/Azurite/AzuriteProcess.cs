@@ -42,7 +42,7 @@ public sealed class AzuriteOptions
 /// Runs the repository's pinned Azurite (tools/azurite, installed with <c>npm ci</c> on demand) as a child
 /// process: for the app in Development and for integration test fixtures.
 /// Stopping is graceful (SIGTERM / stdin closed) because Azurite writes its data files on a clean stop;
-/// a kill loses the last seconds of writes. If this process dies, Azurite sees its stdin close and stops too.
+/// a kill of Azurite loses its last seconds of writes. If this process dies, Azurite sees its stdin close, saves and stops too.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
@@ -50,12 +50,28 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     // Runs inside node: starts Azurite's own entry point with our arguments, and shuts it down when stdin
     // closes (our process exited or called StopAsync) so a crashed test run does not leave Azurite behind.
+    // - Once our process is gone, so is the reading end of Azurite's stdout/stderr: its shutdown messages then fail
+    //   with EPIPE, and an unhandled stream error would end node before Azurite has saved its data (what lost the last
+    //   seconds of acknowledged writes when the app was killed). Those errors are swallowed.
+    // - The exit timer is only a backstop for a shutdown that hangs: saving a large database takes seconds.
+    // - With a data folder, the pid file tells a later start that this Azurite still owns the folder (see
+    //   WaitForEarlierAzuriteAsync); it is removed on exit.
     private const string HostScript =
-        "const main=process.argv[1];let stopping=false;" +
-        "const stop=()=>{if(stopping)return;stopping=true;process.stdin.destroy();setTimeout(()=>process.exit(0),8000).unref();};" +
+        "const main=process.argv[1];const fs=require('fs');" +
+        "process.stdout.on('error',()=>{});process.stderr.on('error',()=>{});" +
+        "const pidFile=process.env.MOVIERECS_AZURITE_PIDFILE;" +
+        "if(pidFile){fs.writeFileSync(pidFile,String(process.pid));" +
+        "process.on('exit',()=>{try{if(fs.readFileSync(pidFile,'utf8').endsWith(String(process.pid)))fs.unlinkSync(pidFile);}catch(e){}});}" +
+        "let stopping=false;" +
+        "const stop=()=>{if(stopping)return;stopping=true;" +
+        "if(pidFile){try{fs.writeFileSync(pidFile,'stopping '+process.pid);}catch(e){}}" +
+        "process.stdin.destroy();setTimeout(()=>process.exit(0),120000).unref();};" +
         "process.on('SIGTERM',stop);process.on('SIGINT',stop);" +
         "process.stdin.on('end',()=>process.emit('SIGTERM'));process.stdin.on('error',()=>process.emit('SIGTERM'));" +
         "process.stdin.resume();require(main);";
+
+    /// <summary>In a data folder: the pid of the Azurite that has it open, "stopping {pid}" once it shuts down (written by that Azurite, removed when it exits).</summary>
+    public const string PidFileName = "azurite.pid";
 
     private readonly Process _process;
     private readonly StringBuilder _output;
@@ -143,6 +159,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
             location = options.Location ?? Path.Combine(Path.GetFullPath(Path.Combine(toolDirectory, "..", "..")), ".azurite");
         }
         Directory.CreateDirectory(location);
+        string? pidFile = options.InMemory ? null : Path.Combine(location, PidFileName);
+        if (pidFile is not null)
+            await WaitForEarlierAzuriteAsync(pidFile, cancellationToken).ConfigureAwait(false);
 
         var startInfo = new ProcessStartInfo(node)
         {
@@ -164,6 +183,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             startInfo.ArgumentList.Add(arg);
         }
+        if (pidFile is not null)
+            startInfo.Environment["MOVIERECS_AZURITE_PIDFILE"] = pidFile;
         if (options.InMemory)
         {
             startInfo.ArgumentList.Add("--inMemoryPersistence");
@@ -285,9 +306,72 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>True when the well-known emulator ports 10000-10002 on 127.0.0.1 all accept connections (Azurite already running).</summary>
-    public static bool DevelopmentStorageIsRunning() =>
-        IsListening("127.0.0.1", 10000) && IsListening("127.0.0.1", 10001) && IsListening("127.0.0.1", 10002);
+    /// <summary>
+    /// Holds a data folder's launch lock (an exclusive file lock, across processes) until disposed: launchers that
+    /// check for a running Azurite and start one take it in turn, so two never start on one folder.
+    /// </summary>
+    public static async Task<IAsyncDisposable> LockFolderAsync(string location, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(location);
+        var path = Path.Combine(location, "launch.lock");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+            }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An Azurite whose parent died stops by itself and saves the folder on its way out (seconds with a large
+    /// database). One started on the same folder meanwhile would load the older files and later write them back over
+    /// the newer ones, so wait for the earlier one to exit first.
+    /// </summary>
+    private static async Task WaitForEarlierAzuriteAsync(string pidFile, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (ReadOwner(pidFile) is { } owner)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(3))
+                throw new InvalidOperationException($"Azurite (pid {owner.Pid}) still has {Path.GetDirectoryName(pidFile)} open but does not listen on the expected ports. Stop it (kill {owner.Pid}) and try again.");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True while the Azurite that owns the data folder is shutting down (its ports may still answer for a moment).</summary>
+    public static bool IsStopping(string location) => ReadOwner(Path.Combine(location, PidFileName)) is { Stopping: true };
+
+    /// <summary>The Azurite named by the pid file when that process is alive and is an Azurite; null otherwise (no file, or a stale one).</summary>
+    private static (int Pid, bool Stopping)? ReadOwner(string pidFile)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(pidFile).Trim();
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        var stopping = text.StartsWith("stopping ", StringComparison.Ordinal);
+        if (!int.TryParse(stopping ? text["stopping ".Length..] : text, out var pid))
+            return null;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.HasExited) return null;
+            // A pid can be reused by an unrelated process after a reboot: on Linux its command line tells.
+            var cmdline = $"/proc/{pid}/cmdline";
+            return !File.Exists(cmdline) || File.ReadAllText(cmdline).Contains("azurite", StringComparison.OrdinalIgnoreCase) ? (pid, stopping) : null;
+        }
+        catch (ArgumentException) { return null; }      // no such process
+        catch (InvalidOperationException) { return null; }
+        catch (IOException) { return null; }
+    }
 
     /// <summary>tools/azurite above the current directory or the app's base directory; null if there is none.</summary>
     public static string? FindToolDirectory()

@@ -21,6 +21,7 @@ public sealed record ImportResult(int Movies, long Ratings, int Users, long Rows
 public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
 {
     const int BatchSize = 100;
+    static readonly TableEntity ImportMarker = new("catalog", "import");
 
     public async Task<ImportResult> ImportAsync(ImportData data, bool replace, IProgress<ImportProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -33,6 +34,10 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (wipe && state is not null)
             await store.DeleteAllDataAsync(cancellationToken);
         var empty = wipe || !await HasAnyRatingAsync(cancellationToken);
+        // Marks an import in progress until the catalog version moves: a re-run of an import killed after its last
+        // write but before that still moves it, so running instances reload.
+        var resumed = (await store.Meta.GetEntityIfExistsAsync<TableEntity>(ImportMarker.PartitionKey, ImportMarker.RowKey, cancellationToken: cancellationToken)).HasValue;
+        await store.Meta.UpsertEntityAsync(ImportMarker, cancellationToken: cancellationToken);
 
         var writer = new BatchWriter(concurrency, progress, clock);
         long written = 0;
@@ -50,20 +55,26 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         if (data.Ratings.Count > 0)
             await IdBlockAllocator.RaiseAsync(store.Meta, UserStore.UserSequence, data.Ratings.Max(r => r.UserId) + 1L, cancellationToken);
 
-        // Ratings by user partition, each with the partition's aggregate rows of the movies it rates.
-        writer.StartPhase("ratings", data.Ratings.Count);
-        var logged = new List<RatingLog.Entry>[MovieStore.RatingPartitions];
-        foreach (var group in data.Ratings.GroupBy(r => MovieStore.RatingPartition(r.UserId)))
-        {
-            var entries = logged[group.Key] = [];   // filled by that partition's writer, read after the drain
-            writer.Enqueue(() => WritePartitionAsync(group.Key, group.ToList(), empty, writer, entries, cancellationToken));
-        }
-        written += await writer.DrainAsync(cancellationToken);
-
-        // The changed ratings go to the rating log too (what training reads), with their new sequences.
-        var log = logged.Where(l => l is not null).SelectMany(l => l).ToList();
+        // Ratings by user partition, each with the partition's aggregate rows of the movies it rates. Every partition's
+        // changes are worked out first, then logged, then written: with the log (what training reads) ahead of the
+        // tables, an import killed part-way never leaves a stored rating that the log lacks, and a re-run writes and
+        // logs whatever is still missing (rows that already match are skipped, so nothing is doubled).
+        var plans = new PartitionPlan[MovieStore.RatingPartitions];
+        await Parallel.ForEachAsync(data.Ratings.GroupBy(r => MovieStore.RatingPartition(r.UserId)),
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (group, ct) => plans[group.Key] = await PlanPartitionAsync(group.Key, group.ToList(), empty, ct));
+        var log = plans.Where(p => p is not null).SelectMany(p => p.Log).ToList();
         if (log.Count > 0)
             await store.Log.WriteImportAsync(log, cancellationToken);
+
+        writer.StartPhase("ratings", data.Ratings.Count);
+        foreach (var plan in plans.Where(p => p is not null))
+        {
+            writer.Advance(plan.Unchanged);
+            var table = store.TableOf(plan.Partition);
+            writer.Enqueue(() => SubmitChunksAsync(table, plan.Transactions, writer, cancellationToken));
+        }
+        written += await writer.DrainAsync(cancellationToken);
 
         // Users: created at their first rating, so a re-run finds the same rows and writes nothing.
         var storedUsers = new HashSet<string>();
@@ -80,11 +91,10 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                     new TableEntity(partition.Key, MovieStore.UserRowKey(u.Id)) { ["Created"] = DateTimeOffset.FromUnixTimeSeconds(u.First) })).ToList(), chunk.Length, cancellationToken);
         written += await writer.DrainAsync(cancellationToken);
 
-        if (written == 0 && state is not null)
-            return new ImportResult(data.Movies.Count, data.Ratings.Count, users.Count, 0, false, clock.Elapsed);
-
-        await store.SetCatalogStateAsync(new CatalogState(
-            (state?.Version ?? 0) + 1, data.Source, DateTimeOffset.UtcNow, data.Movies.Count, data.Ratings.Count), cancellationToken);
+        if (written > 0 || state is null || resumed)
+            await store.SetCatalogStateAsync(new CatalogState(
+                (state?.Version ?? 0) + 1, data.Source, DateTimeOffset.UtcNow, data.Movies.Count, data.Ratings.Count), cancellationToken);
+        await store.Meta.DeleteEntityAsync(ImportMarker.PartitionKey, ImportMarker.RowKey, cancellationToken: cancellationToken);
 
         return new ImportResult(data.Movies.Count, data.Ratings.Count, users.Count, written, wipe && state is not null, clock.Elapsed);
     }
@@ -98,8 +108,11 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         public long Seq;
     }
 
+    /// <summary>One rating partition's import: its transactions, the log lines they carry, and how many ratings were already stored.</summary>
+    sealed record PartitionPlan(int Partition, List<List<TableTransactionAction>> Transactions, List<RatingLog.Entry> Log, int Unchanged);
+
     /// <summary>One rating partition: the rows that differ from what is stored, and each changed movie's aggregate row there.</summary>
-    async Task<long> WritePartitionAsync(int partition, List<RatingRow> ratings, bool empty, BatchWriter writer, List<RatingLog.Entry> log, CancellationToken cancellationToken)
+    async Task<PartitionPlan> PlanPartitionAsync(int partition, List<RatingRow> ratings, bool empty, CancellationToken cancellationToken)
     {
         var table = store.TableOf(partition);
         var partitionKey = MovieStore.PartitionKey(partition);
@@ -121,13 +134,14 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         }
 
         // The file's rating replaces a stored one for the same user (re-rating semantics), and a watch-only mark.
-        var actions = new List<TableTransactionAction>();
+        var transactions = new List<List<TableTransactionAction>>();
+        var log = new List<RatingLog.Entry>();
         var unchanged = 0;
         foreach (var movie in ratings.GroupBy(r => r.MovieId).OrderBy(g => g.Key))
         {
             var old = Of(movie.Key);
             var merged = new Dictionary<int, double>(old.Rated);
-            var before = actions.Count;
+            var actions = new List<TableTransactionAction>();
             // Its sequence only grows (the rating log orders pair states by it).
             var seq = Math.Max(old.Seq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             foreach (var r in movie)
@@ -144,23 +158,31 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
             }
             // Exactly a recount of the movie's rows in this partition as they will be: every pair row is a watch, the rated ones are ratings.
             var stats = new MovieStats(merged.Count, merged.Values.Sum(v => (long)Math.Round(v * 2)), merged.Count + old.WatchedOnly.Count(u => !merged.ContainsKey(u)));
-            if (actions.Count == before && old.Stats == stats)
+            if (actions.Count == 0 && old.Stats == stats)
                 continue;
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingRows.StatsRow(partition, movie.Key, stats, seq)));
+            // A movie's rows and its aggregate row share one transaction where they fit, so a kill never leaves them apart.
+            if (transactions.Count == 0 || transactions[^1].Count + actions.Count > BatchSize)
+                transactions.Add([]);
+            foreach (var chunk in actions.Chunk(BatchSize))
+            {
+                if (transactions[^1].Count + chunk.Length > BatchSize)
+                    transactions.Add([]);
+                transactions[^1].AddRange(chunk);
+            }
         }
-        writer.Advance(unchanged);
-        return await SubmitChunksAsync(table, actions, writer, cancellationToken);
+        return new PartitionPlan(partition, transactions, log, unchanged);
     }
 
-    /// <summary>Transactions of up to 100 operations, two at a time (rows are upserts: their order does not matter).</summary>
-    static async Task<long> SubmitChunksAsync(TableClient table, List<TableTransactionAction> actions, BatchWriter writer, CancellationToken cancellationToken)
+    /// <summary>The partition's transactions, two at a time (rows are upserts: their order does not matter).</summary>
+    static async Task<long> SubmitChunksAsync(TableClient table, List<List<TableTransactionAction>> transactions, BatchWriter writer, CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(actions.Chunk(BatchSize), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        await Parallel.ForEachAsync(transactions, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (chunk, ct) =>
         {
             await table.SubmitTransactionAsync(chunk, ct);
             writer.Advance(chunk.Count(a => !MovieStore.TryParseStatsRowKey(a.Entity.RowKey, out _)));   // progress counts ratings
         });
-        return actions.Count;
+        return transactions.Sum(t => t.Count);
     }
 
     static bool SameMovie(Movie a, Movie b) =>

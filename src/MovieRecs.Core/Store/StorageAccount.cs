@@ -73,4 +73,25 @@ public sealed record StorageAccount(TableServiceClient Tables, BlobServiceClient
     public static bool IsDevelopmentStorage(string? connectionString) =>
         connectionString is not null && connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Any(part => part.Equals(DevelopmentStorage, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The ports of a local Azurite that <paramref name="connectionString"/> names: 10000-10002 for
+    /// <c>UseDevelopmentStorage=true</c>; with <paramref name="explicitEndpoints"/>, also the account devstoreaccount1
+    /// with all three endpoints on 127.0.0.1 or localhost. Null for anything else.
+    /// </summary>
+    public static (int Blob, int Queue, int Table)? LocalAzuritePorts(string? connectionString, bool explicitEndpoints)
+    {
+        if (IsDevelopmentStorage(connectionString))
+            return (10000, 10001, 10002);
+        if (!explicitEndpoints || connectionString is null)
+            return null;
+        var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+            .GroupBy(p => p[0], StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.OrdinalIgnoreCase);
+        int? Port(string key) =>
+            parts.TryGetValue(key, out var value) && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Host is "127.0.0.1" or "localhost" ? uri.Port : null;
+        return parts.GetValueOrDefault("AccountName") == DevelopmentAccountName
+            && Port("BlobEndpoint") is { } blob && Port("QueueEndpoint") is { } queue && Port("TableEndpoint") is { } table
+            ? (blob, queue, table) : null;
+    }
 }

@@ -16,7 +16,8 @@ public sealed class DevelopmentStorage(IConfiguration configuration, StorageConn
         if (!environment.IsDevelopment() || !configuration.GetValue("MovieRecs:StartAzurite", false))
             return;
         logger.LogInformation("Checking development storage (the first start installs Azurite from npm)...");
-        _azurite = await LocalAzurite.StartIfNeededAsync(connection.ConnectionString, environment.ContentRootPath, cancellationToken);
+        _azurite = await LocalAzurite.StartIfNeededAsync(connection.ConnectionString, environment.ContentRootPath, cancellationToken,
+            location: configuration["MovieRecs:AzuriteLocation"] is { Length: > 0 } location ? Path.GetFullPath(location) : null);
         if (_azurite is not null)
             logger.LogInformation("Started {Azurite}.", _azurite);
     }
