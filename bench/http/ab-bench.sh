@@ -9,7 +9,7 @@
 #      POST /api/rest/v1/ratings paced at 500/s, 32 connections, 64 new users    target p99 <= 100 ms
 #      app RSS after the runs
 # Needs wrk and ../shared/data/ml-latest-small (or $MOVIERECS_DATA). Env: DURATION (default 20s), B_ENV (extra
-# environment for B's app, e.g. "DOTNET_gcServer=1" to compare a GC mode). Ports: Azurite 20050-20055, app 7085.
+# environment for B's app, e.g. "DOTNET_gcServer=1" to compare a GC mode), IMPORT=0 to skip part 1. Ports: Azurite 20050-20055, app 7085.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 a=$(cd "$1" && pwd); b=$(cd "$2" && pwd); rounds=${3:-2}
@@ -37,6 +37,7 @@ start_azurite() {   # port [--inMemoryPersistence | --location DIR]
 
 echo "== 1. import of $data (Azurite on disk), $rounds rounds of A then B; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
+  [ "${IMPORT:-1}" = 0 ] && break
   for dir in "$a" "$b"; do
     mkdir -p "$work/import-$round-$(name "$dir")"
     start_azurite 20050 --location "$work/import-$round-$(name "$dir")"
