@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Accounts;
 using MovieRecs.Functions.Admin;
 using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
@@ -23,6 +24,7 @@ public static class Extensions
         var api = root.MapGroup("/api");
         api.MapMovies();
         api.MapMovieLists();
+        api.MapAccounts();
         api.MapUsers();
         api.MapRatings();
         api.MapEngine();
@@ -73,6 +75,7 @@ public static class Extensions
         services.AddHostedService<DevelopmentStorage>();
         services.AddSingleton<CatalogSync>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
+        builder.AddAccounts();
         builder.AddEngine();
         builder.AddDiscovery();
     }

@@ -20,6 +20,7 @@ namespace MovieRecs.Core.Store;
 ///   aggregates they change are ONE entity-group transaction (see <see cref="RatingStore"/>). A movie's ratings are
 ///   found by a query on MovieId in every table (a cold path).</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
+/// <item><c>accounts</c>: accounts and their unique username/email reservations (<see cref="AccountStore"/>).</item>
 /// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
 /// <item>the <c>ratinglog</c> blob container: every rating change appended, for training (<see cref="RatingLog"/>).</item>
 /// </list>
@@ -30,9 +31,10 @@ public sealed class MovieStore
     public const string RatingsTablePrefix = "ratings";
     public const string UsersTable = "users";
     public const string MetaTable = "meta";
+    public const string AccountsTable = "accounts";
     public static readonly string[] AllTables =
     [
-        MoviesTable, UsersTable, MetaTable,
+        MoviesTable, UsersTable, MetaTable, AccountsTable,
         .. Enumerable.Range(0, RatingTables).Select(RatingsTableName),
     ];
 
@@ -63,6 +65,7 @@ public sealed class MovieStore
         RatingsTables = Enumerable.Range(0, RatingTables).Select(b => _service.GetTableClient(RatingsTableName(b))).ToArray();
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
+        Accounts = _service.GetTableClient(AccountsTable);
         Log = new RatingLog(account.Blobs);
     }
 
@@ -75,6 +78,8 @@ public sealed class MovieStore
     public TableClient RatingsOfUser(int userId) => TableOf(RatingPartition(userId));
     public TableClient Users { get; }
     public TableClient Meta { get; }
+    /// <summary>Accounts and their username/email reservations (<see cref="AccountStore"/>).</summary>
+    public TableClient Accounts { get; }
     public RatingLog Log { get; }
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
@@ -111,6 +116,8 @@ public sealed class MovieStore
     public static string MoviePartition(int movieId) => (movieId % MoviePartitions).ToString("D2", CultureInfo.InvariantCulture);
     public static string MovieRowKey(int movieId) => movieId.ToString("D10", CultureInfo.InvariantCulture);
     public static string UserRowKey(int userId) => "u" + userId.ToString("D10", CultureInfo.InvariantCulture);
+    public static bool TryParseUserRowKey(string rowKey, out int userId) =>
+        int.TryParse(rowKey.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out userId) && rowKey.StartsWith('u');
     public static string UserPartition(int userId) => (userId / 1000).ToString("D6", CultureInfo.InvariantCulture);
 
     // ---- rating rows (see the class summary) ----

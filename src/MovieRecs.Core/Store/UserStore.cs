@@ -49,7 +49,7 @@ public sealed class UserStore
             try
             {
                 await _store.Users.AddEntityAsync(entity, cancellationToken);
-                Remember(userId);
+                Remember(userId, account: false);
                 return new UserRecord(userId, string.IsNullOrEmpty(name) ? null : name, created);
             }
             catch (RequestFailedException e) when (e.Status == 409 && attempt < 20)
@@ -59,6 +59,17 @@ public sealed class UserStore
         }
     }
 
+    /// <summary>The user row of an account (its id allocated by the caller); <paramref name="account"/> marks writes as the account's own.</summary>
+    public async Task CreateWithIdAsync(int userId, string? name, bool account, CancellationToken cancellationToken = default)
+    {
+        var created = _time.GetUtcNow();
+        created = created.AddTicks(-(created.Ticks % TimeSpan.TicksPerMillisecond));
+        var entity = new TableEntity(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId)) { ["Created"] = created, ["Account"] = account };
+        if (!string.IsNullOrEmpty(name)) entity["Name"] = name;
+        await _store.Users.AddEntityAsync(entity, cancellationToken);
+        Remember(userId, account);
+    }
+
     public async Task<UserRecord?> GetAsync(int userId, CancellationToken cancellationToken = default)
     {
         if (userId < 1)
@@ -66,7 +77,7 @@ public sealed class UserStore
         var r = await _store.Users.GetEntityIfExistsAsync<TableEntity>(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
         if (!r.HasValue)
             return null;
-        Remember(userId);
+        Remember(userId, r.Value!.GetBoolean("Account") ?? false);
         return new UserRecord(userId, r.Value!.GetString("Name"), r.Value.GetDateTimeOffset("Created"));
     }
 
@@ -80,14 +91,29 @@ public sealed class UserStore
         return await GetAsync(userId, cancellationToken) is not null;
     }
 
+    /// <summary>
+    /// Whether the user belongs to an account (its writes then need its token), or null when there is no such user.
+    /// A user is created with or without an account and never changes, so this is cached like existence.
+    /// </summary>
+    public async ValueTask<bool?> HasAccountAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        if (userId < 1 || userId > RatingId.MaxUserId)
+            return null;
+        if (_known.TryGetValue(userId, out var kind))
+            return kind == AccountUser;
+        return await GetAsync(userId, cancellationToken) is null ? null : _known.TryGetValue(userId, out kind) && kind == AccountUser;
+    }
+
     /// <summary>Forgets who exists (after the store was replaced by an import).</summary>
     public void ForgetKnownUsers() => _known.Clear();
 
-    void Remember(int userId)
+    const byte AnonymousUser = 0, AccountUser = 1;
+
+    void Remember(int userId, bool account)
     {
         if (_known.Count >= MaxKnown)
             _known.Clear();
-        _known.TryAdd(userId, 0);
+        _known[userId] = account ? AccountUser : AnonymousUser;
     }
 
     /// <summary>The largest user id in <c>users</c> (0 when none): a full scan, run once per store when the sequence row is missing.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Accounts;
 using MovieRecs.Functions.Infrastructure;
 
 namespace MovieRecs.Functions.Ratings;
@@ -72,6 +73,8 @@ public static class RatingsApi
             return errors.ToResult();
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
+        if (await Access.CheckUserWriteAsync(request.HttpContext, id) is { } denied)
+            return denied;
         if (errors.Any)
             return errors.ToProblem(StatusCodes.Status422UnprocessableEntity, "Unknown movies");
 
@@ -120,6 +123,8 @@ public static class RatingsApi
             return Problems.NotFound($"No user with id {userId}.");
         if (!RatingId.IsRatableMovie(movieId) || !catalog.Contains((int)movieId))
             return Problems.MovieNotFound(movieId);
+        if (await Access.CheckUserWriteAsync(request.HttpContext, (int)userId) is { } denied)
+            return denied;
 
         var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
         var resource = ToResource((int)userId, (int)movieId, result.Row!);
@@ -138,10 +143,12 @@ public static class RatingsApi
         return row is { IsRated: true } ? TypedResults.Ok(ToResource(userId, movieId, row)) : RatingNotFound(ratingId);
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long ratingId, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(long ratingId, HttpContext http, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
     {
         if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !await users.ExistsAsync(userId, cancellationToken))
             return RatingNotFound(ratingId);
+        if (await Access.CheckUserWriteAsync(http, userId) is { } denied)
+            return denied;
         var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None);
         return result.Outcome == PairOutcome.Removed ? TypedResults.NoContent() : RatingNotFound(ratingId);
     }
@@ -167,6 +174,8 @@ public static class RatingsApi
             return Problems.UserNotFound(id);
         if (!RatingId.IsRatableMovie(movieId) || catalog.Find((int)movieId) is not { } movie)
             return Problems.MovieNotFound(movieId);
+        if (await Access.CheckUserWriteAsync(request.HttpContext, id) is { } denied)
+            return denied;
 
         var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
         var entry = new WatchEntry(movie.Id, movie.Title, result.Row!.Time, result.Row.Rating);
@@ -174,12 +183,14 @@ public static class RatingsApi
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> UnmarkWatchedAsync(
-        int id, int movieId, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
+        int id, int movieId, HttpContext http, UserStore users, RatingStore ratings, CancellationToken cancellationToken)
     {
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         if (!RatingId.IsRatableMovie(movieId))
             return Problems.MovieNotFound(movieId);
+        if (await Access.CheckUserWriteAsync(http, id) is { } denied)
+            return denied;
         var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None);
         return result.Outcome switch
         {

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
+
+namespace MovieRecs.Core.Store;
+
+/// <summary>An account: a user who can sign in. The password is kept only as the hasher's hash.</summary>
+public sealed record Account(int UserId, string Username, string Email, string? DisplayName, string PasswordHash, bool IsAdmin,
+    string SecurityStamp, DateTimeOffset Created, ETag ETag);
+
+public enum SignupOutcome { Created, UsernameTaken, EmailTaken }
+
+/// <summary>
+/// Accounts, in the <c>accounts</c> table: the account row (PartitionKey "account", RowKey "u{user}") and one
+/// reservation row per normalised username ("username") and email ("email") holding the user id. Uniqueness is a
+/// storage fact: a reservation is inserted if absent (409 when another signup, on any instance, has it), never checked
+/// by a read and then written. The user behind an account is an ordinary row in <c>users</c>, flagged <c>Account</c>.
+/// </summary>
+public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider? time = null)
+{
+    const string AccountPartition = "account";
+    const string UsernamePartition = "username";
+    const string EmailPartition = "email";
+
+    /// <summary>A reservation with no account after this long was left by a signup that died half-way: it may be taken over.</summary>
+    static readonly TimeSpan StaleReservation = TimeSpan.FromMinutes(2);
+
+    readonly TimeProvider _time = time ?? TimeProvider.System;
+    readonly ConcurrentDictionary<int, (Account? Account, long Until)> _cache = new();
+
+    TableClient Table => store.Accounts;
+
+    public static string Normalize(string value) => value.Trim().ToLowerInvariant();
+
+    /// <summary>Creates the account and its user, or says which name is taken (then nothing is left written).</summary>
+    public async Task<(SignupOutcome Outcome, Account? Account)> CreateAsync(string username, string email, string? displayName,
+        string passwordHash, bool isAdmin, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var userId = (int)await users.Ids.NextAsync(cancellationToken);
+            if (!await ReserveAsync(UsernamePartition, Normalize(username), userId, cancellationToken))
+                return (SignupOutcome.UsernameTaken, null);
+            if (!await ReserveAsync(EmailPartition, Normalize(email), userId, cancellationToken))
+            {
+                await ReleaseAsync(UsernamePartition, Normalize(username), userId);
+                return (SignupOutcome.EmailTaken, null);
+            }
+            var entity = new TableEntity(AccountPartition, MovieStore.UserRowKey(userId))
+            {
+                ["Username"] = username.Trim(),
+                ["Email"] = email.Trim(),
+                ["DisplayName"] = displayName,
+                ["PasswordHash"] = passwordHash,
+                ["IsAdmin"] = isAdmin,
+                ["SecurityStamp"] = Guid.NewGuid().ToString("N"),
+                ["Created"] = _time.GetUtcNow(),
+            };
+            try
+            {
+                // The user row first, the account row last: the account row is what makes the signup real (a signup that
+                // dies before it leaves reservations that go stale and a user row nobody can write as).
+                await users.CreateWithIdAsync(userId, displayName ?? username.Trim(), account: true, CancellationToken.None);
+            }
+            catch (RequestFailedException e) when (e.Status == 409 && attempt < 20)
+            {
+                // An import took that id after our block was handed out: give the names back and take a fresh id.
+                await ReleaseAsync(EmailPartition, Normalize(email), userId);
+                await ReleaseAsync(UsernamePartition, Normalize(username), userId);
+                users.Ids.DiscardBlock();
+                continue;
+            }
+            var response = await Table.AddEntityAsync(entity, CancellationToken.None);
+            return (SignupOutcome.Created, ToAccount(entity, response.Headers.ETag ?? default));
+        }
+    }
+
+    /// <summary>The account signing in with this username or email, or null.</summary>
+    public async Task<Account?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
+    {
+        var partition = login.Contains('@') ? EmailPartition : UsernamePartition;
+        if (!IsValidKey(Normalize(login)))
+            return null;
+        var reservation = await Table.GetEntityIfExistsAsync<TableEntity>(partition, Normalize(login), cancellationToken: cancellationToken);
+        return reservation.HasValue && reservation.Value!.GetInt32("UserId") is { } userId ? await GetAsync(userId, cancellationToken) : null;
+    }
+
+    public async Task<Account?> GetAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(AccountPartition, MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
+        var account = row.HasValue ? ToAccount(row.Value!, row.Value!.ETag) : null;
+        _cache[userId] = (account, Environment.TickCount64 + 5_000);
+        return account;
+    }
+
+    /// <summary>As <see cref="GetAsync"/>, served from memory for up to 5 s (token checks on every authenticated request).</summary>
+    public async ValueTask<Account?> GetCachedAsync(int userId, CancellationToken cancellationToken = default) =>
+        _cache.TryGetValue(userId, out var entry) && entry.Until > Environment.TickCount64 ? entry.Account : await GetAsync(userId, cancellationToken);
+
+    async Task<bool> ReserveAsync(string partition, string key, int userId, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(partition, key) { ["UserId"] = userId };
+        try
+        {
+            await Table.AddEntityAsync(entity, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            // Taken, unless by a signup that died before writing its account: then take it over (at the row's ETag, so
+            // of two signups doing the same only one wins).
+            var existing = await Table.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken);
+            if (!existing.HasValue || existing.Value!.GetInt32("UserId") is not { } holder
+                || existing.Value.Timestamp is not { } at || _time.GetUtcNow() - at < StaleReservation
+                || await GetAsync(holder, cancellationToken) is not null)
+                return false;
+            try
+            {
+                await Table.UpdateEntityAsync(entity, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                return true;
+            }
+            catch (RequestFailedException c) when (c.Status is 412 or 404)
+            {
+                return false;
+            }
+        }
+    }
+
+    async Task ReleaseAsync(string partition, string key, int userId)
+    {
+        var existing = await Table.GetEntityIfExistsAsync<TableEntity>(partition, key);
+        if (existing.HasValue && existing.Value!.GetInt32("UserId") == userId)
+            await Table.DeleteEntityAsync(partition, key, existing.Value.ETag);
+    }
+
+    /// <summary>Characters Table Storage refuses in keys are never valid in a username or email here anyway.</summary>
+    public static bool IsValidKey(string key) =>
+        key.Length is > 0 and <= 256 && !key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
+
+    static Account ToAccount(TableEntity e, ETag etag) => new(
+        MovieStore.TryParseUserRowKey(e.RowKey, out var id) ? id : throw new FormatException(e.RowKey),
+        e.GetString("Username") ?? "", e.GetString("Email") ?? "", e.GetString("DisplayName"), e.GetString("PasswordHash") ?? "",
+        e.GetBoolean("IsAdmin") ?? false, e.GetString("SecurityStamp") ?? "", e.GetDateTimeOffset("Created") ?? default, etag);
+}

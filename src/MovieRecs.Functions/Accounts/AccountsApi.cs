@@ -1,0 +1,193 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using MovieRecs.Core.Store;
+using MovieRecs.Functions.Infrastructure;
+
+namespace MovieRecs.Functions.Accounts;
+
+public sealed record SignupRequest(string Username, string Email, string Password, string? DisplayName);
+
+public sealed record TokenRequest(string Username, string Password);
+
+public sealed record RefreshRequest(string RefreshToken);
+
+public sealed record AccountResource(int Id, string Username, string Email, string? DisplayName, bool IsAdmin, DateTimeOffset Created);
+
+/// <summary>Signup and sign-in: ASP.NET Core's bearer tokens (opaque, data-protected) and its password hasher.</summary>
+public static partial class AccountsApi
+{
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 128;
+    public const int MaxEmailLength = 254;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
+    private static partial Regex UsernamePattern();
+
+    // Deliberately plain: something@something.tld, none of the characters storage keys refuse.
+    [GeneratedRegex(@"^[^@\s/\\#?]+@[^@\s/\\#?]+\.[^@\s/\\#?]+$")]
+    private static partial Regex EmailPattern();
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder api)
+    {
+        var v1 = api.MapGroup("/rest/v1").WithTags("Accounts");
+        v1.MapPost("/accounts", SignupAsync).WithName("CreateAccount")
+            .DocumentsJsonBody<SignupRequest>()
+            .WithSummary("Sign up: username (3-32 of letters, digits, . _ -), email, password (8-128 characters), display_name?. Creates the account's user.");
+        v1.MapPost("/auth/token", TokenAsync).WithName("SignIn")
+            .DocumentsJsonBody<TokenRequest>()
+            .WithSummary("Sign in with username (or email) and password: a bearer access token and a refresh token.");
+        v1.MapPost("/auth/refresh", RefreshAsync).WithName("RefreshToken")
+            .DocumentsJsonBody<RefreshRequest>()
+            .WithSummary("A new access token (and refresh token) for a refresh token that is still valid.");
+        return api;
+    }
+
+    static async Task<Results<Created<AccountResource>, ProblemHttpResult, ValidationProblem>> SignupAsync(
+        HttpRequest request, AccountStore accounts, IPasswordHasher<Account> hasher, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        const string example = """{"username": "ada", "email": "ada@example.com", "password": "correct horse battery"}""";
+        if (body.Document is not { } doc || !JsonFields.RequireObject(doc.RootElement, errors, example))
+        {
+            if (!errors.Any) errors.Add("body", $"is required: {example}");
+            return errors.ToResult();
+        }
+        var root = doc.RootElement;
+        var username = RequiredString(root, "username", errors, 32);
+        if (username is not null && !UsernamePattern().IsMatch(username))
+            errors.Add("username", "must be 3-32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit");
+        var email = RequiredString(root, "email", errors, MaxEmailLength);
+        if (email is not null && !EmailPattern().IsMatch(email))
+            errors.Add("email", "must be an email address like ada@example.com");
+        var password = Password(root, errors);
+        var displayName = JsonFields.OptionalString(root, "display_name", "display_name", errors, UserStore.MaxNameLength);
+        if (errors.Any)
+            return errors.ToResult();
+
+        var (outcome, account) = await accounts.CreateAsync(username!, email!, displayName, hasher.HashPassword(null!, password!), isAdmin: false, CancellationToken.None);
+        switch (outcome)
+        {
+            case SignupOutcome.UsernameTaken:
+                errors.Add("username", "is taken");
+                return errors.ToProblem(StatusCodes.Status409Conflict, "Username taken");
+            case SignupOutcome.EmailTaken:
+                errors.Add("email", "already has an account");
+                return errors.ToProblem(StatusCodes.Status409Conflict, "Email taken");
+        }
+        return TypedResults.Created($"{request.PathBase}/api/rest/v1/users/{account!.UserId}", ToResource(account));
+    }
+
+    static async Task<IResult> TokenAsync(HttpRequest request, AccountStore accounts, IPasswordHasher<Account> hasher, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        const string example = """{"username": "ada", "password": "correct horse battery"}""";
+        if (body.Document is not { } doc || !JsonFields.RequireObject(doc.RootElement, errors, example))
+        {
+            if (!errors.Any) errors.Add("body", $"is required: {example}");
+            return errors.ToResult();
+        }
+        var login = RequiredString(doc.RootElement, "username", errors, MaxEmailLength);
+        var password = RequiredString(doc.RootElement, "password", errors, MaxPasswordLength, trim: false);
+        if (errors.Any)
+            return errors.ToResult();
+
+        var account = await accounts.FindByLoginAsync(login!, cancellationToken);
+        // The hasher compares in constant time; an unknown name costs the same hash so timing does not tell it apart.
+        var verdict = hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? UnknownUserHash.Value(hasher), password!);
+        if (account is null || verdict == PasswordVerificationResult.Failed)
+            return Access.Unauthorized(request.HttpContext, "Unknown username or wrong password.");
+        return SignIn(account);
+    }
+
+    static async Task<IResult> RefreshAsync(HttpRequest request, AccountStore accounts, IOptionsMonitor<BearerTokenOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        const string example = """{"refresh_token": "..."}""";
+        if (body.Document is not { } doc || !JsonFields.RequireObject(doc.RootElement, errors, example))
+        {
+            if (!errors.Any) errors.Add("body", $"is required: {example}");
+            return errors.ToResult();
+        }
+        var token = RequiredString(doc.RootElement, "refresh_token", errors, 8192, trim: false);
+        if (errors.Any)
+            return errors.ToResult();
+
+        var ticket = options.Get(BearerTokenDefaults.AuthenticationScheme).RefreshTokenProtector.Unprotect(token);
+        if (ticket?.Properties.ExpiresUtc is not { } expires || expires < time.GetUtcNow()
+            || !int.TryParse(ticket.Principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
+            return Access.Unauthorized(request.HttpContext, "The refresh token is malformed, expired or not ours: sign in again.");
+        var account = await accounts.GetAsync(userId, cancellationToken);
+        if (account is null || account.SecurityStamp != ticket.Principal.FindFirstValue(Access.StampClaim))
+            return Access.Unauthorized(request.HttpContext, "The refresh token is no longer valid (the account was closed or its password changed): sign in again.");
+        return SignIn(account);
+    }
+
+    /// <summary>The bearer handler writes {token_type, access_token, expires_in, refresh_token}.</summary>
+    static IResult SignIn(Account account)
+    {
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, account.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new Claim(ClaimTypes.Name, account.Username),
+            new Claim(Access.StampClaim, account.SecurityStamp),
+        ], BearerTokenDefaults.AuthenticationScheme);
+        return TypedResults.SignIn(new ClaimsPrincipal(identity), authenticationScheme: BearerTokenDefaults.AuthenticationScheme);
+    }
+
+    public static AccountResource ToResource(Account a) => new(a.UserId, a.Username, a.Email, a.DisplayName, a.IsAdmin, a.Created);
+
+    static string? RequiredString(JsonElement obj, string name, ProblemErrors errors, int maxLength, bool trim = true)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(name, "is required");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(name, $"must be a string (got {JsonFields.KindName(value)})");
+            return null;
+        }
+        var s = trim ? value.GetString()!.Trim() : value.GetString()!;
+        if (s.Length == 0)
+            errors.Add(name, "must not be empty");
+        else if (s.Length > maxLength)
+            errors.Add(name, $"must be at most {maxLength} characters (got {s.Length})");
+        else
+            return s;
+        return null;
+    }
+
+    static string? Password(JsonElement root, ProblemErrors errors)
+    {
+        var password = RequiredString(root, "password", errors, MaxPasswordLength, trim: false);
+        if (password is not null && password.Length < MinPasswordLength)
+        {
+            errors.Add("password", $"must be at least {MinPasswordLength} characters");
+            return null;
+        }
+        return password;
+    }
+
+    /// <summary>A hash to verify against when no account matches (same cost as a real one).</summary>
+    static class UnknownUserHash
+    {
+        static string? _hash;
+        public static string Value(IPasswordHasher<Account> hasher) => _hash ??= hasher.HashPassword(null!, Guid.NewGuid().ToString());
+    }
+}

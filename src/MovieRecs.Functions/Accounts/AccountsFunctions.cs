@@ -1,0 +1,20 @@
+using Microsoft.Azure.Functions.Worker;
+using MovieRecs.Functions.Hosting;
+
+namespace MovieRecs.Functions.Accounts;
+
+/// <summary>The Functions entry points of accounts: each runs the endpoint of its name (<see cref="FunctionEndpoints"/>).</summary>
+public sealed class AccountsFunctions(FunctionEndpoints endpoints)
+{
+    [Function(nameof(CreateAccount))]
+    public IResult CreateAccount([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rest/v1/accounts")] HttpRequest request) =>
+        endpoints.Run(nameof(CreateAccount), request);
+
+    [Function(nameof(SignIn))]
+    public IResult SignIn([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rest/v1/auth/token")] HttpRequest request) =>
+        endpoints.Run(nameof(SignIn), request);
+
+    [Function(nameof(RefreshToken))]
+    public IResult RefreshToken([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rest/v1/auth/refresh")] HttpRequest request) =>
+        endpoints.Run(nameof(RefreshToken), request);
+}
