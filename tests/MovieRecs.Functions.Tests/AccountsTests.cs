@@ -181,6 +181,65 @@ public sealed class AccountsTests : IAsyncLifetime
         Assert.Single(emails, e => e.RowKey.StartsWith("hana", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_profile_is_read_and_changed_by_its_account_or_an_admin_and_a_new_password_ends_old_tokens()
+    {
+        var ivy = await SignupAsync("ivy", "ivy@example.com");
+        var jon = await SignupAsync("jon", "jon@example.com");
+        var ivyToken = await TokenAsync("ivy");
+        var jonToken = await TokenAsync("jon");
+        var adminToken = await TokenAsync(AdminName, AdminPassword);
+
+        // Read: self and admin see the account's fields; others get 401/403; users without an account stay public.
+        var own = await SendAsync(HttpMethod.Get, $"/api/rest/v1/users/{ivy}", ivyToken);
+        Assert.Equal("ivy@example.com", (await own.ReadJsonAsync()).GetProperty("account").GetProperty("email").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, $"/api/rest/v1/users/{ivy}", adminToken)).StatusCode);
+        Api.AssertProblem(await SendAsync(HttpMethod.Get, $"/api/rest/v1/users/{ivy}", null), HttpStatusCode.Unauthorized);
+        Api.AssertProblem(await SendAsync(HttpMethod.Get, $"/api/rest/v1/users/{ivy}", jonToken), HttpStatusCode.Forbidden);
+        var anonymous = await _client.CreateUserAsync();
+        var open = await SendAsync(HttpMethod.Get, $"/api/rest/v1/users/{anonymous}", null);
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.False((await open.ReadJsonAsync()).TryGetProperty("account", out _));
+
+        // Change: others are refused and nothing changes; a taken email is 409.
+        Api.AssertProblem(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", jonToken, """{"display_name": "Hacked"}"""), HttpStatusCode.Forbidden);
+        Api.AssertProblem(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", null, """{"display_name": "Hacked"}"""), HttpStatusCode.Unauthorized);
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", ivyToken, """{"email": "JON@example.com"}"""), HttpStatusCode.Conflict, "email");
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", ivyToken, """{"display_name": 7}"""), HttpStatusCode.BadRequest, "display_name");
+        var account = (await _store.Accounts.GetEntityAsync<TableEntity>("account", MovieStore.UserRowKey(ivy))).Value;
+        Assert.Equal("IVY", account.GetString("DisplayName"));
+
+        // The own password changes only with the current one.
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", ivyToken, """{"password": "brand-new-pass"}"""), HttpStatusCode.BadRequest, "current_password");
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", ivyToken,
+            """{"password": "brand-new-pass", "current_password": "wrong-password"}"""), HttpStatusCode.Forbidden, "current_password");
+        var changed = await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{ivy}", ivyToken,
+            """{"display_name": "Ivy B.", "email": "ivy@example.org", "password": "brand-new-pass", "current_password": "password-of-ivy"}""");
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal("ivy@example.org", (await changed.ReadJsonAsync()).GetProperty("email").GetString());
+
+        // The old token and password are dead (on the other instance too, within its 5 s cache); the new ones work; the
+        // old email is free again.
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        Api.AssertProblem(await RateAsync(ivy, ivyToken, _otherClient), HttpStatusCode.Unauthorized);
+        Api.AssertProblem(await _client.PostJsonAsync("/api/rest/v1/auth/token", """{"username": "ivy", "password": "password-of-ivy"}"""), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.Created, (await RateAsync(ivy, await TokenAsync("ivy", "brand-new-pass"))).StatusCode);
+        await SignupAsync("ivy2", "ivy@example.com");
+    }
+
+    [Fact]
+    public async Task The_user_list_is_everyone_for_an_admin_only_yourself_for_an_account_and_closed_to_anonymous_callers()
+    {
+        var kim = await SignupAsync("kim", "kim@example.com");
+        Api.AssertProblem(await SendAsync(HttpMethod.Get, "/api/rest/v1/users", null), HttpStatusCode.Unauthorized);
+        var mine = await (await SendAsync(HttpMethod.Get, "/api/rest/v1/users", await TokenAsync("kim"))).ReadJsonAsync();
+        Assert.Equal(kim, Assert.Single(mine.GetProperty("users").EnumerateArray()).GetProperty("id").GetInt32());
+        var all = await (await SendAsync(HttpMethod.Get, "/api/rest/v1/users?limit=100&page=2", await TokenAsync(AdminName, AdminPassword))).ReadJsonAsync();
+        Assert.True(all.GetProperty("total").GetInt32() >= 322, all.ToString());   // 320 demo users, the admin and kim
+        Assert.Equal(101, all.GetProperty("users")[0].GetProperty("id").GetInt32());
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Get, "/api/rest/v1/users?limit=0", null), HttpStatusCode.BadRequest, "limit");
+    }
+
     async Task<int> SignupAsync(string username, string email)
     {
         var response = await _client.PostJsonAsync("/api/rest/v1/accounts",

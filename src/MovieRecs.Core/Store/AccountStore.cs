@@ -75,6 +75,46 @@ public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider
         }
     }
 
+    public enum UpdateOutcome { Updated, EmailTaken, Changed }
+
+    /// <summary>
+    /// Changes the display name, email or password hash of <paramref name="account"/> (as read: a concurrent change makes
+    /// this <see cref="UpdateOutcome.Changed"/>). A new email is reserved first and the old one released after; a new
+    /// password gets a new security stamp, which ends the account's tokens.
+    /// </summary>
+    public async Task<(UpdateOutcome Outcome, Account? Account)> UpdateAsync(Account account, string? displayName, string? email, string? passwordHash,
+        CancellationToken cancellationToken = default)
+    {
+        var newEmail = email is not null && Normalize(email) != Normalize(account.Email);
+        if (newEmail && !await ReserveAsync(EmailPartition, Normalize(email!), account.UserId, cancellationToken))
+            return (UpdateOutcome.EmailTaken, null);
+        var entity = new TableEntity(AccountPartition, MovieStore.UserRowKey(account.UserId))
+        {
+            ["Username"] = account.Username,
+            ["Email"] = email?.Trim() ?? account.Email,
+            ["DisplayName"] = displayName ?? account.DisplayName,
+            ["PasswordHash"] = passwordHash ?? account.PasswordHash,
+            ["IsAdmin"] = account.IsAdmin,
+            ["SecurityStamp"] = passwordHash is null ? account.SecurityStamp : Guid.NewGuid().ToString("N"),
+            ["Created"] = account.Created,
+        };
+        try
+        {
+            var response = await Table.UpdateEntityAsync(entity, account.ETag, TableUpdateMode.Replace, CancellationToken.None);
+            if (newEmail)
+                await ReleaseAsync(EmailPartition, Normalize(account.Email), account.UserId);
+            var updated = ToAccount(entity, response.Headers.ETag ?? default);
+            _cache[account.UserId] = (updated, Environment.TickCount64 + 5_000);
+            return (UpdateOutcome.Updated, updated);
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            if (newEmail)
+                await ReleaseAsync(EmailPartition, Normalize(email!), account.UserId);
+            return (UpdateOutcome.Changed, null);
+        }
+    }
+
     /// <summary>The account signing in with this username or email, or null.</summary>
     public async Task<Account?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
     {

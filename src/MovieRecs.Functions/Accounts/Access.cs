@@ -74,6 +74,18 @@ public static class Access
         return caller.UserId is null && !caller.IsAdmin ? Unauthorized(http, whose) : Forbidden(whose);
     }
 
+    /// <summary>Null when the caller is the account <paramref name="userId"/> itself or an admin; else the 401/403 problem.</summary>
+    public static async Task<ProblemHttpResult?> CheckSelfOrAdminAsync(HttpContext http, int userId)
+    {
+        var (caller, problem) = await IdentifyAsync(http);
+        if (problem is not null)
+            return problem;
+        if (caller.IsAdmin || caller.UserId == userId)
+            return null;
+        var detail = $"User {userId}'s account is visible and changeable only with its own token or by an admin.";
+        return caller.UserId is null ? Unauthorized(http, detail) : Forbidden(detail);
+    }
+
     /// <summary>A 401 problem; the response says how to authenticate (RFC 9110 requires WWW-Authenticate).</summary>
     public static ProblemHttpResult Unauthorized(HttpContext http, string detail)
     {

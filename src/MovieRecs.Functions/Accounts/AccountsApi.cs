@@ -16,7 +16,13 @@ public sealed record TokenRequest(string Username, string Password);
 
 public sealed record RefreshRequest(string RefreshToken);
 
+public sealed record UpdateAccountRequest(string? DisplayName, string? Email, string? Password, string? CurrentPassword);
+
 public sealed record AccountResource(int Id, string Username, string Email, string? DisplayName, bool IsAdmin, DateTimeOffset Created);
+
+public sealed record UserSummary(int Id, string? Name, DateTime? Created, bool HasAccount);
+
+public sealed record UsersPage(IReadOnlyList<UserSummary> Users, int Total, int Page, int Limit);
 
 /// <summary>Signup and sign-in: ASP.NET Core's bearer tokens (opaque, data-protected) and its password hasher.</summary>
 public static partial class AccountsApi
@@ -44,6 +50,11 @@ public static partial class AccountsApi
         v1.MapPost("/auth/refresh", RefreshAsync).WithName("RefreshToken")
             .DocumentsJsonBody<RefreshRequest>()
             .WithSummary("A new access token (and refresh token) for a refresh token that is still valid.");
+        v1.MapPatch("/users/{id:int}", UpdateAsync).WithName("UpdateUser").WithTags("Users")
+            .DocumentsJsonBody<UpdateAccountRequest>()
+            .WithSummary("Change an account's display_name, email or password (current_password required to change your own password); self or admin.");
+        v1.MapGet("/users", ListAsync).WithName("ListUsers").WithTags("Users")
+            .WithSummary("Every user for an admin, only yourself for an account (paginated: limit 1..100, page from 1).");
         return api;
     }
 
@@ -135,6 +146,86 @@ public static partial class AccountsApi
         if (account is null || account.SecurityStamp != ticket.Principal.FindFirstValue(Access.StampClaim))
             return Access.Unauthorized(request.HttpContext, "The refresh token is no longer valid (the account was closed or its password changed): sign in again.");
         return SignIn(account);
+    }
+
+    static async Task<Results<Ok<AccountResource>, ProblemHttpResult, ValidationProblem>> UpdateAsync(
+        int id, HttpRequest request, UserStore users, AccountStore accounts, IPasswordHasher<Account> hasher, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        const string example = """{"display_name": "Ada L.", "email": "ada@example.org", "password": "new password", "current_password": "old password"}""";
+        if (body.Document is not { } doc || !JsonFields.RequireObject(doc.RootElement, errors, example))
+        {
+            if (!errors.Any) errors.Add("body", $"is required: {example}");
+            return errors.ToResult();
+        }
+        var root = doc.RootElement;
+        var displayName = JsonFields.OptionalString(root, "display_name", "display_name", errors, UserStore.MaxNameLength);
+        var email = JsonFields.OptionalString(root, "email", "email", errors, MaxEmailLength);
+        if (email is not null && !EmailPattern().IsMatch(email))
+            errors.Add("email", "must be an email address like ada@example.com");
+        var password = root.TryGetProperty("password", out var p) && p.ValueKind != JsonValueKind.Null ? Password(root, errors) : null;
+        var current = root.TryGetProperty("current_password", out var c) && c.ValueKind != JsonValueKind.Null
+            ? RequiredString(root, "current_password", errors, MaxPasswordLength, trim: false) : null;
+        if (errors.Any)
+            return errors.ToResult();
+        if (await users.HasAccountAsync(id, cancellationToken) is not true || await accounts.GetAsync(id, cancellationToken) is not { } account)
+            return Problems.NotFound($"No account for user {id}.");
+        if (await Access.CheckSelfOrAdminAsync(request.HttpContext, id) is { } denied)
+            return denied;
+        var (caller, _) = await Access.IdentifyAsync(request.HttpContext);
+        if (password is not null && caller.UserId == id)
+        {
+            // Your own password changes only with the current one (an admin may reset another account's).
+            if (current is null)
+                errors.Add("current_password", "is required to change the password");
+            else if (hasher.VerifyHashedPassword(account, account.PasswordHash, current) == PasswordVerificationResult.Failed)
+                errors.Add("current_password", "is not the account's password");
+            if (errors.Any)
+                return errors.ToProblem(current is null ? StatusCodes.Status400BadRequest : StatusCodes.Status403Forbidden,
+                    current is null ? "Invalid request" : "Wrong password");
+        }
+        var (outcome, updated) = await accounts.UpdateAsync(account, displayName, email, password is null ? null : hasher.HashPassword(account, password), CancellationToken.None);
+        switch (outcome)
+        {
+            case AccountStore.UpdateOutcome.EmailTaken:
+                errors.Add("email", "already has an account");
+                return errors.ToProblem(StatusCodes.Status409Conflict, "Email taken");
+            case AccountStore.UpdateOutcome.Changed:
+                return Problems.Conflict("The account changed meanwhile; read it again and retry.");
+        }
+        return TypedResults.Ok(ToResource(updated!));
+    }
+
+    static async Task<Results<Ok<UsersPage>, ProblemHttpResult, ValidationProblem>> ListAsync(
+        HttpContext http, string? limit, string? page, MovieStore store, UserStore users, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var take = errors.Int("limit", limit, 1, 100, 20);
+        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        if (errors.Any)
+            return errors.ToResult();
+        var (caller, problem) = await Access.IdentifyAsync(http);
+        if (problem is not null)
+            return problem;
+        if (caller is { IsAdmin: false, UserId: null })
+            return Access.Unauthorized(http, "Sign in to list users: an admin sees every user, an account only itself.");
+        if (!caller.IsAdmin)
+        {
+            var self = await users.GetAsync(caller.UserId!.Value, cancellationToken);
+            var mine = self is null ? [] : new[] { new UserSummary(self.Id, self.Name, self.Created?.UtcDateTime, true) };
+            return TypedResults.Ok(new UsersPage(pageNumber == 1 ? mine : [], mine.Length, pageNumber, take));
+        }
+        // Users are keyed by id (partition id / 1000, row "u{id:D10}"), so a scan comes in id order.
+        var all = new List<UserSummary>();
+        await foreach (var e in store.Users.QueryAsync<Azure.Data.Tables.TableEntity>(select: ["RowKey", "Name", "Created", "Account"], cancellationToken: cancellationToken))
+            if (MovieStore.TryParseUserRowKey(e.RowKey, out var userId))
+                all.Add(new UserSummary(userId, e.GetString("Name"), e.GetDateTimeOffset("Created")?.UtcDateTime, e.GetBoolean("Account") ?? false));
+        all.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
+        return TypedResults.Ok(new UsersPage(all.Skip(skip).Take(take).ToList(), all.Count, pageNumber, take));
     }
 
     /// <summary>The bearer handler writes {token_type, access_token, expires_in, refresh_token}.</summary>

@@ -17,4 +17,12 @@ public sealed class AccountsFunctions(FunctionEndpoints endpoints)
     [Function(nameof(RefreshToken))]
     public IResult RefreshToken([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "rest/v1/auth/refresh")] HttpRequest request) =>
         endpoints.Run(nameof(RefreshToken), request);
+
+    [Function(nameof(UpdateUser))]
+    public IResult UpdateUser([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "rest/v1/users/{id:int}")] HttpRequest request) =>
+        endpoints.Run(nameof(UpdateUser), request);
+
+    [Function(nameof(ListUsers))]
+    public IResult ListUsers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "rest/v1/users")] HttpRequest request) =>
+        endpoints.Run(nameof(ListUsers), request);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Store;
+using MovieRecs.Functions.Accounts;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Functions.Movies;
 
@@ -14,7 +15,12 @@ public sealed record CreateUserRequest
 
 public sealed record CreatedUser(int Id);
 
-public sealed record UserDetails(int Id, string? Name, DateTime? Created, int RatingCount, int WatchedCount);
+public sealed record UserDetails(int Id, string? Name, DateTime? Created, int RatingCount, int WatchedCount)
+{
+    /// <summary>An account's own fields, shown to the account itself and to admins.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public AccountResource? Account { get; init; }
+}
 
 /// <summary>The shape the existing front end reads from /api/users/{id}/unrated.</summary>
 public sealed record UnratedMovie(int Id, string Title, string ThumbnailUrl, IReadOnlyList<string> Genres);
@@ -61,13 +67,21 @@ public static class UsersApi
     }
 
     static async Task<Results<Ok<UserDetails>, ProblemHttpResult>> GetAsync(
-        int id, UserStore users, RatingStore ratings, RatingsSettings settings, CancellationToken cancellationToken)
+        int id, HttpContext http, UserStore users, AccountStore accounts, RatingStore ratings, RatingsSettings settings, CancellationToken cancellationToken)
     {
         if (await users.GetAsync(id, cancellationToken) is not { } user)
             return Problems.UserNotFound(id);
+        // An account's profile is its own (and admins'); users without an account stay public, as before.
+        AccountResource? account = null;
+        if (await users.HasAccountAsync(id, cancellationToken) == true)
+        {
+            if (await Access.CheckSelfOrAdminAsync(http, id) is { } denied)
+                return denied;
+            account = await accounts.GetAsync(id, cancellationToken) is { } a ? AccountsApi.ToResource(a) : null;
+        }
         var rows = await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken);
         return TypedResults.Ok(new UserDetails(user.Id, user.Name, user.Created?.UtcDateTime,
-            rows.Count(c => c.IsRated), rows.Count(c => c.IsWatched)));
+            rows.Count(c => c.IsRated), rows.Count(c => c.IsWatched)) { Account = account });
     }
 
     static async Task<Results<Ok<UnratedMovies>, ProblemHttpResult, ValidationProblem>> GetUnratedAsync(
