@@ -29,6 +29,9 @@ public sealed class TrainingKillTests(ITestOutputHelper output) : IAsyncLifetime
         ["MovieRecs:Engine:ModelPollSeconds"] = "0.5",
     };
 
+    /// <summary>The training job's progress lines (Information), so the test can kill at a chosen stage.</summary>
+    static readonly KeyValuePair<string, string> TrainingLog = new("Logging:LogLevel:MovieRecs.Functions.Engine.EngineFunctions", "Information");
+
     AzuriteProcess _azurite = null!;
     EngineStorage _engine = null!;
     ModelRepository _models = null!;
@@ -73,22 +76,33 @@ public sealed class TrainingKillTests(ITestOutputHelper output) : IAsyncLifetime
             }
         });
 
-        // ---- 1: killed during attempt 1; the message comes back after its visibility timeout and attempt 2 succeeds.
-        var first = await AppProcess.StartAsync(_azurite.ConnectionString, output, Settings);
+        // ---- 1: killed during attempt 1, after the model was trained (while it is clustered and uploaded); the message
+        // comes back after its visibility timeout and attempt 2 succeeds.
+        var first = await AppProcess.StartAsync(_azurite.ConnectionString, output, Settings.Append(TrainingLog).ToDictionary());
         var user = await first.Client.CreateUserAsync();
-        var acked = new List<(int Movie, double Rating)>();
-        var location = await RequestTrainingAsync(first.Client);
-        // a light writer while the run starts: what was acknowledged before the kill must survive it
-        var running = await PollAsync(first.Client, location, r => Status(r) is RunStatus.Running or RunStatus.Succeeded or RunStatus.Failed,
-            TimeSpan.FromSeconds(30), async () =>
+        // a writer all along: what was acknowledged before the kill must survive it
+        var acked = new ConcurrentDictionary<int, double>();
+        using var writing = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var movie = 1; movie <= 512 && !writing.IsCancellationRequested; movie++)
             {
-                var movie = acked.Count + 1;
-                if ((await first.Client.RateAsync(user, movie, 4)).IsSuccessStatusCode)
-                    acked.Add((movie, 4));
-            });
-        Assert.Equal(RunStatus.Running, Status(running));
+                try
+                {
+                    if ((await first.Client.RateAsync(user, movie, 4)).IsSuccessStatusCode)
+                        acked[movie] = 4;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                await Task.Delay(10);
+            }
+        });
+        var location = await RequestTrainingAsync(first.Client);
+        await EngineTestHelpers.WaitForAsync(() => Task.FromResult(JsonSerializer.SerializeToElement(first.Log.Contains("trained on "))),
+            trained => trained.GetBoolean(), TimeSpan.FromSeconds(60));
         var killedAt = DateTimeOffset.UtcNow;
         first.Kill();
+        writing.Cancel();
+        await writer;
         await first.DisposeAsync();
         Assert.Equal(RunStatus.Running, Status(await ReadRunAsync(location)));
         Assert.Empty((await _engine.Queue.PeekMessagesAsync(32)).Value);   // still invisible: the dead attempt holds it
@@ -110,9 +124,9 @@ public sealed class TrainingKillTests(ITestOutputHelper output) : IAsyncLifetime
                 TimeSpan.FromSeconds(10));
 
             var stored = await Stored.UserRatingsAsync(new MovieStore(_azurite.ConnectionString), user);
-            var lost = acked.Count(a => !(stored.TryGetValue(a.Movie, out var r) && r == a.Rating));
+            var lost = acked.Count(a => !(stored.TryGetValue(a.Key, out var r) && r == a.Value));
             FaultFigures.Print(output, "app killed during a training run (retried)",
-                $"{FaultFigures.Seconds(retriedAfter)} until attempt 2 started (visibility timeout {VisibilityTimeout.TotalSeconds:F0} s, renewed every {VisibilityTimeout.TotalSeconds / 2:F0} s)",
+                $"training delayed: attempt 2 started {FaultFigures.Seconds(retriedAfter)} after the kill (visibility timeout {VisibilityTimeout.TotalSeconds:F0} s, renewed every {VisibilityTimeout.TotalSeconds / 2:F0} s)",
                 $"{FaultFigures.Seconds(recovered)} from the kill to the run succeeded",
                 "none sent to the killed process after the kill; training attempts failed: 1 of 2", lost, acked.Count);
             Assert.Equal(0, lost);
