@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using MovieRecs.Functions;
 using MovieRecs.Functions.Hosting;
+using MovieRecs.Functions.Infrastructure;
 
 if (FunctionsHosting.DetectFunctionsHost(args))
 {
@@ -23,6 +24,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
+app.Use((http, next) => RequestDeadline.RunAsync(http, () => next(http)));
 app.MapApi();
 app.Run();
 

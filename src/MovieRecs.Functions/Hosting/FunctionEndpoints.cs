@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Routing.Template;
+using MovieRecs.Functions.Infrastructure;
 
 namespace MovieRecs.Functions.Hosting;
 
@@ -52,7 +53,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
             http.SetEndpoint(entry.Endpoint);
             try
             {
-                await entry.Endpoint.RequestDelegate!(http);
+                await RequestDeadline.RunAsync(http, () => entry.Endpoint.RequestDelegate!(http));
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {

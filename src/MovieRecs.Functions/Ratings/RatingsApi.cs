@@ -77,7 +77,9 @@ public static class RatingsApi
 
         // From here on the write runs to completion even if the client goes away.
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var results = await ratings.RateManyAsync(id, items!.Select(i => (i.MovieId, i.Rating)).ToList(), now, CancellationToken.None);
+// The write runs to its end (stored and logged) even if this request stops waiting for it (a client gone, the
+// request deadline passed: then 503, and a retry of the same value changes nothing).
+        var results = await ratings.RateManyAsync(id, items!.Select(i => (i.MovieId, i.Rating)).ToList(), now, CancellationToken.None).WaitAsync(cancellationToken);
         var stored = new UserRating[results.Length];
         for (var i = 0; i < results.Length; i++)
             stored[i] = ToUserRating(id, items![i].MovieId, results[i].Row!);
@@ -121,7 +123,7 @@ public static class RatingsApi
         if (!RatingId.IsRatableMovie(movieId) || !catalog.Contains((int)movieId))
             return Problems.MovieNotFound(movieId);
 
-        var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None).WaitAsync(cancellationToken);
         var resource = ToResource((int)userId, (int)movieId, result.Row!);
         var location = $"{request.PathBase}/api/rest/v1/ratings/{resource.RatingId}";
         if (result.Outcome == PairOutcome.Created)
@@ -142,7 +144,7 @@ public static class RatingsApi
     {
         if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !await users.ExistsAsync(userId, cancellationToken))
             return RatingNotFound(ratingId);
-        var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None);
+        var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None).WaitAsync(cancellationToken);
         return result.Outcome == PairOutcome.Removed ? TypedResults.NoContent() : RatingNotFound(ratingId);
     }
 
@@ -168,7 +170,7 @@ public static class RatingsApi
         if (!RatingId.IsRatableMovie(movieId) || catalog.Find((int)movieId) is not { } movie)
             return Problems.MovieNotFound(movieId);
 
-        var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None).WaitAsync(cancellationToken);
         var entry = new WatchEntry(movie.Id, movie.Title, result.Row!.Time, result.Row.Rating);
         return result.Outcome == PairOutcome.Created ? TypedResults.Created((string?)null, entry) : TypedResults.Ok(entry);
     }
@@ -180,7 +182,7 @@ public static class RatingsApi
             return Problems.UserNotFound(id);
         if (!RatingId.IsRatableMovie(movieId))
             return Problems.MovieNotFound(movieId);
-        var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None);
+        var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None).WaitAsync(cancellationToken);
         return result.Outcome switch
         {
             PairOutcome.Removed => TypedResults.NoContent(),

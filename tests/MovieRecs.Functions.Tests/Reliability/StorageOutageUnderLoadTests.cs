@@ -6,15 +6,14 @@ using Xunit.Abstractions;
 namespace MovieRecs.Functions.Tests.Reliability;
 
 /// <summary>
-/// Storage stops under load and comes back: Azurite (persisting to disk) is stopped while clients of an app process
-/// write, read, check health and search; it stays down for a few seconds and restarts on the same ports and data. The
-/// app is never restarted.
+/// Storage fails under load and comes back: while clients of an app process write, read, check health and search,
+/// Azurite (persisting to disk) is stopped and later restarted on the same ports and data, or frozen and later thawed.
+/// The app is never restarted.
 /// </summary>
 [Collection(HeavyCollection.Name)]
 public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
 {
-    const int Clients = 8;
-    static readonly TimeSpan Down = TimeSpan.FromSeconds(6);
+    const int BrowsingClients = 4;
     static readonly TimeSpan Hang = TimeSpan.FromSeconds(10);
     static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(30);
 
@@ -23,23 +22,60 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
     static readonly string[] FromMemory = ["search", "listing"];
 
     [Fact]
-    public async Task While_storage_is_down_storage_backed_requests_get_fast_503s_search_answers_from_memory_and_the_app_recovers_by_itself()
+    public Task While_storage_is_stopped_storage_backed_requests_get_fast_503s_search_answers_from_memory_and_the_app_recovers_by_itself() =>
+        RunAsync("storage stops under load", clients: 8, TimeSpan.FromSeconds(6),
+            // every request sent while it is down and answered before it is back
+            duringOutage: (o, down, back) => o.Start >= down && o.End <= back,
+            takeDown: azurite => azurite.StopAsync(),
+            bringBack: azurite => AzuriteProcess.StartAsync(new AzuriteOptions
+            {
+                Location = _location, BlobPort = azurite.BlobPort, QueuePort = azurite.QueuePort, TablePort = azurite.TablePort,
+            }));
+
+    /// <summary>
+    /// Storage that accepts connections and never answers (a frozen process, a network partition): SIGSTOP, then SIGCONT
+    /// after longer than the 10 s a client may wait, so any request the app lets hang shows. More clients: each one waits
+    /// out the request deadline on its first storage-backed request.
+    /// </summary>
+    [Fact]
+    public Task While_storage_is_frozen_storage_backed_requests_get_503s_within_10_s_and_the_app_recovers_by_itself() =>
+        RunAsync("storage freezes under load", clients: 32, TimeSpan.FromSeconds(14),
+            // every request still waiting half a second into the freeze (storage cannot have answered it) and sent early
+            // enough that its deadline (8 s) ran out before the thaw
+            duringOutage: (o, down, back) => o.End >= down + TimeSpan.FromSeconds(0.5) && o.Start <= back - TimeSpan.FromSeconds(8.5),
+            takeDown: azurite => SignalAsync(azurite.ProcessId, "STOP"),
+            bringBack: async azurite =>
+            {
+                await SignalAsync(azurite.ProcessId, "CONT");
+                return azurite;
+            });
+
+    static async Task SignalAsync(int pid, string signal)
     {
-        var location = Directory.CreateTempSubdirectory("movierecs-outage-").FullName;
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString()])!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    readonly string _location = Directory.CreateTempSubdirectory("movierecs-outage-").FullName;
+
+    async Task RunAsync(string fault, int clients, TimeSpan outageLength, Func<Outcome, TimeSpan, TimeSpan, bool> duringOutage,
+        Func<AzuriteProcess, Task> takeDown, Func<AzuriteProcess, Task<AzuriteProcess>> bringBack)
+    {
+        var location = _location;
         var azurite = await AzuriteProcess.StartAsync(new AzuriteOptions { Location = location });
-        var sameAgain = new AzuriteOptions { Location = location, BlobPort = azurite.BlobPort, QueuePort = azurite.QueuePort, TablePort = azurite.TablePort };
         try
         {
             await using var app = await AppProcess.StartAsync(azurite.ConnectionString, output);
-            var users = new int[Clients];
-            for (var i = 0; i < Clients; i++)
+            var users = new int[clients];
+            for (var i = 0; i < clients; i++)
                 users[i] = await app.Client.CreateUserAsync();
 
             // Each client owns a user and rates each movie at most once, so an acknowledged value is the final one.
             var recorder = new RequestRecorder();
             var acked = new ConcurrentDictionary<(int User, int Movie), double>();
             using var stop = new CancellationTokenSource();
-            var load = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+            var load = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
             {
                 using var client = app.CreateClient();
                 var random = new Random(c);
@@ -48,7 +84,7 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
                 var rated = new List<int>();
                 for (var i = c; !stop.IsCancellationRequested; i++)
                 {
-                    switch (i % 6)
+                    switch (i % 4)
                     {
                         case 0 when movies.Count > 0:
                             var movie = movies.Dequeue();
@@ -68,27 +104,44 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
                             await recorder.GetAsync(client, "health", "/api/health");
                             break;
                         case 3:
-                            await recorder.GetAsync(client, "search", "/api/rest/v1/movies?search=star%20wa");
-                            break;
-                        case 4:
-                            await recorder.GetAsync(client, "listing", $"/api/rest/v1/movies?page={random.Next(1, 20)}&limit=20&sort=popularity");
-                            break;
-                        case 5:
                             await recorder.GetAsync(client, "models", "/api/rest/v1/recommendation-engine/models");
                             break;
                     }
                     await Task.Delay(20);
                 }
             })).ToList();
+            // A health prober and browsing clients apart, so that none is held up behind another kind of request.
+            load.Add(Task.Run(async () =>
+            {
+                using var client = app.CreateClient();
+                while (!stop.IsCancellationRequested)
+                {
+                    await recorder.GetAsync(client, "health", "/api/health");
+                    await Task.Delay(100);
+                }
+            }));
+            load.AddRange(Enumerable.Range(0, BrowsingClients).Select(c => Task.Run(async () =>
+            {
+                using var client = app.CreateClient();
+                var random = new Random(c);
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    if (i % 2 == 0)
+                        await recorder.GetAsync(client, "search", "/api/rest/v1/movies?search=star%20wa");
+                    else
+                        await recorder.GetAsync(client, "listing", $"/api/rest/v1/movies?page={random.Next(1, 20)}&limit=20&sort=popularity");
+                    await Task.Delay(20);
+                }
+            })));
 
             await Task.Delay(TimeSpan.FromSeconds(3));
             var stopping = recorder.Now;
-            await azurite.StopAsync();
-            var down = recorder.Now;        // Azurite's process has exited
-            await Task.Delay(Down);
+            await takeDown(azurite);
+            var down = recorder.Now;        // Azurite has exited, or is frozen
+            await Task.Delay(outageLength);
             var restarting = recorder.Now;
-            azurite = await AzuriteProcess.StartAsync(sameAgain);
-            var up = recorder.Now;          // listening again, on the same ports and data
+            azurite = await bringBack(azurite);
+            var up = recorder.Now;          // answering again, on the same ports and data
 
             // Recovered: health and every storage-backed kind answered 2xx to a request sent after storage was back.
             TimeSpan? recovered = null;
@@ -121,9 +174,10 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
             Assert.All(outcomes.Where(o => FromMemory.Contains(o.Kind)), o => Assert.True(o.Ok, $"from memory: {o}"));
 
             // While storage is down: health 503, storage-backed answers 503 with Retry-After and problem+json.
-            var whileDown = outcomes.Where(o => o.Start >= down && o.End <= restarting).ToList();
+            var whileDown = outcomes.Where(o => duringOutage(o, down, restarting)).ToList();
             Assert.True(whileDown.Count(o => StorageBacked.Contains(o.Kind)) >= 20, "too few storage-backed requests during the outage to prove anything");
             Assert.True(whileDown.Count(o => FromMemory.Contains(o.Kind)) >= 20, "too few searches during the outage to prove anything");
+            Assert.Contains(whileDown, o => o.Kind == "health");
             Assert.All(whileDown.Where(o => o.Kind == "health"), o => Assert.True(o.Status == 503 && o.RetryAfter, $"health while down: {o}"));
             Assert.All(whileDown.Where(o => StorageBacked.Contains(o.Kind)), o =>
                 Assert.True(o.Status == 503 && o.RetryAfter && o.MediaType == "application/problem+json", $"while down: {o} ({o.MediaType}, Retry-After {o.RetryAfter})"));
@@ -145,13 +199,13 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
             var failed = outcomes.Where(o => !o.Ok).ToList();
             var failedStorageBacked = failed.Where(o => StorageBacked.Contains(o.Kind)).ToList();
             var outage = failedStorageBacked.Count == 0 ? TimeSpan.Zero : failedStorageBacked.Max(o => o.End) - failedStorageBacked.Min(o => o.Start);
-            var slowest = whileDown.Max(o => o.Duration);
-            FaultFigures.Print(output, "storage stops under load",
+            var slowest = outcomes.Where(o => o.End >= down && o.Start <= up).Max(o => o.Duration);
+            FaultFigures.Print(output, fault,
                 $"{FaultFigures.Seconds(outage)} of 503s (storage down {FaultFigures.Seconds(up - down)}; slowest answer meanwhile {slowest.TotalMilliseconds:F0} ms; "
                 + $"search and listing: {outcomes.Count(o => FromMemory.Contains(o.Kind) && !o.Ok)} failed)",
                 "n/a (next row)", FaultFigures.Failed(failed.Count, outcomes.Count), lost, acked.Count);
-            FaultFigures.Print(output, "storage comes back",
-                $"{FaultFigures.Seconds(recovered!.Value - up)} after storage listened again",
+            FaultFigures.Print(output, fault + ": storage comes back",
+                $"{FaultFigures.Seconds(recovered!.Value - up)} of failures after storage answered again",
                 $"{FaultFigures.Seconds(recovered.Value - up)} (no restart: app pid {app.ProcessId} throughout)",
                 FaultFigures.Failed(outcomes.Count(o => o.Start >= up && !o.Ok), outcomes.Count(o => o.Start >= up)), lost, acked.Count);
             Assert.True(acked.Count > 50, "too few acknowledged writes to prove anything");
@@ -159,6 +213,7 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
         }
         finally
         {
+            await SignalAsync(azurite.ProcessId, "CONT");   // a frozen Azurite could not stop cleanly
             await azurite.DisposeAsync();
             try { Directory.Delete(location, recursive: true); } catch (IOException) { }
         }
