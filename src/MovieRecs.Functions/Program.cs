@@ -24,7 +24,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
-app.Use((http, next) => RequestDeadline.RunAsync(http, () => next(http)));
+var deadline = RequestDeadline.From(app.Configuration);
+app.Use((http, next) => RequestDeadline.RunAsync(http, deadline, () => next(http)));
 app.MapApi();
 app.Run();
 

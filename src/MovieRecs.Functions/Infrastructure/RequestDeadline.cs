@@ -11,10 +11,9 @@ public static class RequestDeadline
     public static TimeSpan From(IConfiguration configuration) =>
         TimeSpan.FromSeconds(configuration.GetValue("MovieRecs:RequestDeadlineSeconds", 8.0));
 
-    /// <summary>Runs <paramref name="next"/> with <see cref="HttpContext.RequestAborted"/> also cancelled after the deadline.</summary>
-    public static async Task RunAsync(HttpContext http, Func<Task> next)
+    /// <summary>Runs <paramref name="next"/> with <see cref="HttpContext.RequestAborted"/> also cancelled after <paramref name="deadline"/>.</summary>
+    public static async Task RunAsync(HttpContext http, TimeSpan deadline, Func<Task> next)
     {
-        var deadline = From(http.RequestServices.GetRequiredService<IConfiguration>());
         if (deadline <= TimeSpan.Zero)
         {
             await next();
