@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using MovieRecs.Functions;
 using MovieRecs.Functions.Hosting;
+using MovieRecs.Functions.Infrastructure;
 
 if (FunctionsHosting.DetectFunctionsHost(args))
 {
@@ -23,6 +24,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
+var deadline = RequestDeadline.From(app.Configuration);
+app.Use((http, next) => RequestDeadline.RunAsync(http, deadline, () => next(http)));
 app.MapApi();
 app.Run();
 

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using MovieRecs.Core.Store;
 using MovieRecs.Core.Azurite;
+using MovieRecs.Functions.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace MovieRecs.Functions.Tests;
@@ -111,91 +109,5 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IAsyncLifetime
         }
         foreach (var (movie, (recount, stored)) in await Stored.RecountAsync(_store, acked.Keys.Select(k => k.Movie).Distinct()))
             Assert.True(recount == stored, $"movie {movie}: recount {recount}, stored {stored}");
-    }
-
-    /// <summary>MovieRecs.Functions.dll run with <c>dotnet</c>, as in production, on a free loopback port.</summary>
-    sealed class AppProcess : IAsyncDisposable
-    {
-        readonly Process _process;
-        readonly StringBuilder _log = new();
-
-        AppProcess(Process process, HttpClient client)
-        {
-            _process = process;
-            Client = client;
-        }
-
-        public HttpClient Client { get; }
-
-        public static async Task<AppProcess> StartAsync(string connectionString, ITestOutputHelper output)
-        {
-            var port = FreePort();
-            var start = new ProcessStartInfo("dotnet", ["MovieRecs.Functions.dll"])
-            {
-                WorkingDirectory = AppContext.BaseDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.Environment["AzureWebJobsStorage"] = connectionString;
-            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-            start.Environment["MovieRecs__StartAzurite"] = "false";
-            start.Environment["MovieRecs__SeedDemoData"] = "true";
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-            var process = Process.Start(start)!;
-            var app = new AppProcess(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(15) });
-            process.OutputDataReceived += (_, e) => { lock (app._log) app._log.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { lock (app._log) app._log.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                try
-                {
-                    if ((await app.Client.GetAsync("/api/health")).StatusCode == HttpStatusCode.OK)
-                        return app;
-                }
-                catch (HttpRequestException) { }
-                if (process.HasExited || DateTime.UtcNow > deadline)
-                {
-                    output.WriteLine(app.Log);
-                    throw new InvalidOperationException($"app did not become healthy (exited: {process.HasExited})");
-                }
-                await Task.Delay(200);
-            }
-        }
-
-        public string Log
-        {
-            get { lock (_log) return _log.ToString(); }
-        }
-
-        /// <summary>SIGKILL: no shutdown, no flushing, nothing.</summary>
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-                Kill();
-            _process.Dispose();
-            Client.Dispose();
-            return ValueTask.CompletedTask;
-        }
-
-        static int FreePort()
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            return port;
-        }
     }
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using MovieRecs.Core.Discovery;
 using MovieRecs.Recommender;
+using MovieRecs.Recommender.Serialization;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
@@ -36,6 +38,8 @@ public sealed record ModelClustersSummary(int K, double Silhouette, int Seed, in
 /// <param name="ClusterSeconds">Time to cluster the served model's movies (compare with <paramref name="TrainSeconds"/>); null
 /// in versions written before training clustered, and when clustering failed (the version then has no clusters.json).</param>
 /// <param name="Clusters">Null when the version has no <c>clusters.json</c>.</param>
+/// <param name="ModelSha256">SHA-256 of <c>model.bin</c> (lower-case hex), checked before the model is served; null in
+/// versions written before it was recorded (their length is still checked).</param>
 public sealed record ModelManifest(
     string Version,
     string RunId,
@@ -53,7 +57,8 @@ public sealed record ModelManifest(
     long ModelBytes,
     string CodeVersion,
     double? ClusterSeconds = null,
-    ModelClustersSummary? Clusters = null);
+    ModelClustersSummary? Clusters = null,
+    string? ModelSha256 = null);
 
 /// <summary>The <c>models/active.json</c> pointer: which version instances serve.</summary>
 public sealed record ActiveModelPointer(string Version, DateTimeOffset ActivatedAt, string ActivatedBy);
@@ -116,12 +121,42 @@ public sealed class ModelRepository(EngineStorage storage)
         }
     }
 
+    /// <summary>
+    /// The version's model, checked against its manifest first: a <c>model.bin</c> that is missing, of another length or
+    /// (when the manifest records it) another SHA-256 than the trainer wrote is refused, as is one the reader rejects.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The version cannot be served (incomplete, truncated or corrupt).</exception>
     public async Task<RecommenderModel> LoadModelAsync(string version, CancellationToken cancellationToken = default)
     {
-        var r = await storage.Models.GetBlobClient($"{version}/{ModelBlob}").DownloadContentAsync(cancellationToken);
-        using var stream = r.Value.Content.ToStream();
-        return RecommenderModel.Load(stream);
+        var manifest = await GetManifestAsync(version, cancellationToken)
+            ?? throw new ModelFormatException($"model version '{version}' has no manifest (an incomplete or unknown version)");
+        BinaryData content;
+        try
+        {
+            content = (await storage.Models.GetBlobClient($"{version}/{ModelBlob}").DownloadContentAsync(cancellationToken)).Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new ModelFormatException($"model version '{version}' has no {ModelBlob}");
+        }
+        var bytes = content.ToMemory();
+        if (bytes.Length != manifest.ModelBytes)
+            throw new ModelFormatException($"{ModelBlob} of '{version}' has {bytes.Length} bytes where its manifest says {manifest.ModelBytes} (truncated or replaced)");
+        if (manifest.ModelSha256 is { } expected && !expected.Equals(Sha256(bytes.Span), StringComparison.OrdinalIgnoreCase))
+            throw new ModelFormatException($"{ModelBlob} of '{version}' does not match the SHA-256 in its manifest (corrupt)");
+        using var stream = content.ToStream();
+        try
+        {
+            return RecommenderModel.Load(stream);
+        }
+        catch (Exception e) when (e is not ModelFormatException)
+        {
+            // the reader checks structure, not every value: whatever else a damaged file trips is the same verdict
+            throw new ModelFormatException($"{ModelBlob} of '{version}' cannot be read ({e.GetType().Name}: {e.Message})");
+        }
     }
+
+    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>The version's clusters, or null when it has no clusters.json (a version trained before clustering existed).</summary>
     /// <exception cref="FormatException">The file is there but unreadable (or of a newer format).</exception>

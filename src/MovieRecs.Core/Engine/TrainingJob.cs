@@ -126,7 +126,8 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             $"per-user hold-out: {HoldoutFraction:P0} of the ratings of each user with at least {MinRatingsToHoldOut}, seed {Options.Seed}; "
             + "metrics of a model trained on the rest; the served model is trained on all ratings",
             readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion,
-            clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length));
+            clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length),
+            ModelRepository.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
         await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson, cancellationToken);
         await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
         return manifest;

@@ -154,6 +154,29 @@ public sealed class TrainingRuns(EngineStorage storage, TimeProvider? time = nul
             ["Status"] = RunStatus.Failed, ["FinishedAt"] = _time.GetUtcNow(), ["Error"] = Truncate(error),
         }, ETag.All, TableUpdateMode.Merge, cancellationToken);
 
+    /// <summary>
+    /// Records the run failed unless it has finished: for a message given up on without an attempt reporting back (the
+    /// process running it died), so the run does not stay "running" forever. False when there was nothing to record.
+    /// </summary>
+    public async Task<bool> FailIfUnfinishedAsync(string id, string error, CancellationToken cancellationToken = default)
+    {
+        if (await GetAsync(id, cancellationToken) is not { } run || RunStatus.IsFinished(run.Status))
+            return false;
+        try
+        {
+            // at the ETag read: an attempt that was only slow and finished meanwhile keeps its outcome
+            await storage.Runs.UpdateEntityAsync(new TableEntity(RunPartition, id)
+            {
+                ["Status"] = RunStatus.Failed, ["FinishedAt"] = _time.GetUtcNow(), ["Error"] = Truncate(error),
+            }, run.ETag, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return false;
+        }
+    }
+
     /// <summary>An attempt failed and will be retried: the run goes back to queued, with the error kept for inspection.</summary>
     public Task RetryLaterAsync(string id, string error, CancellationToken cancellationToken = default) =>
         storage.Runs.UpdateEntityAsync(new TableEntity(RunPartition, id)

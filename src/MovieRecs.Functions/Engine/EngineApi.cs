@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Engine;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Admin;
+using MovieRecs.Recommender.Serialization;
 
 namespace MovieRecs.Functions.Engine;
 
@@ -64,12 +65,25 @@ public static class EngineApi
     }
 
     static async Task<Results<Ok<ActivatedModel>, ProblemHttpResult>> ActivateAsync(string version, ModelRepository models, ModelPoller poller,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await models.GetManifestAsync(version, cancellationToken) is null)
             return Problems.NotFound($"No model version '{version}'.");
+        // Load it before the pointer moves: a version no instance could serve (truncated, corrupt) is refused, and
+        // every instance keeps the model it serves.
+        ServedModel served;
+        try
+        {
+            served = await poller.LoadAsync(version, cancellationToken);
+        }
+        catch (ModelFormatException e)
+        {
+            loggers.CreateLogger(typeof(EngineApi)).LogWarning("Refused to activate model {Version}: {Error}", version, e.Message);
+            return Problems.Status(StatusCodes.Status422UnprocessableEntity, "Model version cannot be served",
+                $"Model version '{version}' was not activated: {e.Message}. The active model is unchanged.");
+        }
         var pointer = await models.ActivateAsync(version, "activate", time.GetUtcNow(), cancellationToken);
-        await RefreshQuietlyAsync(poller);
+        await poller.ServeAsync(served, CancellationToken.None);
         return TypedResults.Ok(new ActivatedModel(pointer.Version, pointer.ActivatedAt, pointer.ActivatedBy));
     }
 

@@ -59,6 +59,7 @@ public static class EngineServices
         services.AddSingleton<ModelPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelPoller>());
         services.AddSingleton<EngineFunctions>();
-        services.AddHostedService<TrainingQueueListener>();
+        services.AddSingleton<TrainingQueueListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrainingQueueListener>());
     }
 }

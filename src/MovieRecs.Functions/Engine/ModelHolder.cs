@@ -82,15 +82,7 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
             return;
         try
         {
-            // model and clusters are loaded together and swapped in as one: a request never sees one version's clusters with another's model
-            var loadingModel = models.LoadModelAsync(pointer.Version, cancellationToken);
-            var loadingClusters = LoadClustersAsync(pointer.Version, cancellationToken);
-            await Task.WhenAll(loadingModel, loadingClusters);
-            var (model, clusters) = (loadingModel.Result, loadingClusters.Result);
-            holder.Swap(new ServedModel(model, pointer.Version, DateTimeOffset.UtcNow, clusters));
-            _failedVersion = null;
-            logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters})", pointer.Version, model.UserCount, model.MovieCount,
-                clusters is null ? "no clusters" : $"{clusters.K} clusters");
+            Swap(await LoadAsync(pointer.Version, cancellationToken));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -98,6 +90,36 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
                 logger.LogError("Could not load model {Version}; keeping {Current}: {Error}", pointer.Version, holder.Current?.Version ?? "(none)", e.Message);
             _failedVersion = pointer.Version;
         }
+    }
+
+    /// <summary>
+    /// Downloads and checks a version without serving it: throws <see cref="Recommender.Serialization.ModelFormatException"/>
+    /// when its model cannot be served (incomplete, truncated, corrupt), a storage error when storage fails.
+    /// </summary>
+    public async Task<ServedModel> LoadAsync(string version, CancellationToken cancellationToken)
+    {
+        // model and clusters are loaded together and swapped in as one: a request never sees one version's clusters with another's model
+        var loadingModel = models.LoadModelAsync(version, cancellationToken);
+        var loadingClusters = LoadClustersAsync(version, cancellationToken);
+        await Task.WhenAll(loadingModel, loadingClusters);
+        return new ServedModel(loadingModel.Result, version, DateTimeOffset.UtcNow, loadingClusters.Result);
+    }
+
+    /// <summary>Serves a model loaded by <see cref="LoadAsync"/> (activation: the pointer already names it).</summary>
+    public async Task ServeAsync(ServedModel model, CancellationToken cancellationToken)
+    {
+        // under the gate: a refresh that read the previous pointer cannot swap its model in after this one
+        await _gate.WaitAsync(cancellationToken);
+        try { Swap(model); }
+        finally { _gate.Release(); }
+    }
+
+    void Swap(ServedModel served)
+    {
+        holder.Swap(served);
+        _failedVersion = null;
+        logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters})", served.Version, served.Model.UserCount,
+            served.Model.MovieCount, served.Clusters is null ? "no clusters" : $"{served.Clusters.K} clusters");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using MovieRecs.Core.Engine;
 using MovieRecs.Functions.Hosting;
+using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 
 namespace MovieRecs.Functions.Engine;
@@ -10,7 +11,7 @@ namespace MovieRecs.Functions.Engine;
 /// trains, deletes it only after the attempt ended, makes it visible again after a failure, and moves it to
 /// <c>training-poison</c> when it has failed <see cref="EngineSettings.MaxDequeueCount"/> times, as the host does.
 /// </summary>
-public sealed class TrainingQueueListener(EngineStorage storage, EngineFunctions functions, EngineSettings settings,
+public sealed class TrainingQueueListener(EngineStorage storage, EngineFunctions functions, TrainingRuns runs, EngineSettings settings,
     ILogger<TrainingQueueListener> logger) : BackgroundService
 {
     long _renewals, _completed, _retried, _poisoned;
@@ -59,7 +60,12 @@ public sealed class TrainingQueueListener(EngineStorage storage, EngineFunctions
     {
         if (message.DequeueCount > settings.MaxDequeueCount)
         {
-            // attempts that never reported back (e.g. the process died mid-run) count too
+            // attempts that never reported back (e.g. the process died mid-run) count too; their run would otherwise
+            // stay "running" forever
+            if (TrainingMessage.TryParse(message.MessageText) is { } training
+                && await runs.FailIfUnfinishedAsync(training.RunId, $"gave up after {message.DequeueCount - 1} attempts that never finished "
+                    + "(the process running them stopped)", CancellationToken.None))
+                logger.LogError("Training run {RunId} recorded as failed: its attempts never finished", training.RunId);
             await MoveToPoisonAsync(message, message.PopReceipt);
             return;
         }
@@ -115,6 +121,22 @@ public sealed class TrainingQueueListener(EngineStorage storage, EngineFunctions
             await storage.Queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: settings.RetryDelay, cancellationToken: CancellationToken.None);
             Interlocked.Increment(ref _retried);
         }
+    }
+
+    /// <summary>
+    /// A message the queue client cannot decode (not Base64: written by another producer) never reaches TrainModel: the
+    /// SDK hands it here from the receive (registered in <c>AddStorageClients</c>). It counts as a failed attempt like
+    /// any other: it stays invisible for the visibility timeout, and on delivery <see cref="EngineSettings.MaxDequeueCount"/>
+    /// it moves, text unchanged, to <c>training-poison</c>. Without this the receive would throw on it every time, forever.
+    /// </summary>
+    public async Task OnUndecodableMessageAsync(QueueMessageDecodingFailedEventArgs args)
+    {
+        if (args.ReceivedMessage is not { } message || args.Queue.Name != EngineStorage.TrainingQueue)
+            return;
+        logger.LogWarning("Training message {Id} is not Base64 text (attempt {Attempt} of {Max}): '{Text}'", message.MessageId, message.DequeueCount,
+            settings.MaxDequeueCount, message.MessageText.Length <= 100 ? message.MessageText : message.MessageText[..100] + "…");
+        if (message.DequeueCount >= settings.MaxDequeueCount)
+            await MoveToPoisonAsync(message, message.PopReceipt);
     }
 
     async Task MoveToPoisonAsync(QueueMessage message, string popReceipt)

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Routing.Template;
+using MovieRecs.Functions.Infrastructure;
 
 namespace MovieRecs.Functions.Hosting;
 
@@ -15,6 +16,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
     sealed record Entry(RouteEndpoint Endpoint, TemplateMatcher Matcher);
 
     readonly Lazy<FrozenDictionary<string, Entry>> _byName = new(() => Build(services));
+    readonly TimeSpan _deadline = RequestDeadline.From(services.GetRequiredService<IConfiguration>());
 
     /// <summary>The endpoint table, as the functions see it (also what the metadata test compares with).</summary>
     public IEnumerable<RouteEndpoint> Endpoints => _byName.Value.Values.Select(e => e.Endpoint);
@@ -22,7 +24,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
     /// <summary>The result of the function <paramref name="name"/>: its endpoint, run against the request.</summary>
     public IResult Run(string name, HttpRequest request) =>
         _byName.Value.TryGetValue(name, out var entry)
-            ? new EndpointResult(entry)
+            ? new EndpointResult(entry, _deadline)
             : throw new InvalidOperationException($"No endpoint named '{name}': every [Function] has an endpoint of its name (WithName).");
 
     static FrozenDictionary<string, Entry> Build(IServiceProvider services)
@@ -36,7 +38,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
                 new TemplateMatcher(TemplateParser.Parse(e.Endpoint.RoutePattern.RawText!.TrimStart('/')), new RouteValueDictionary(e.Endpoint.RoutePattern.Defaults))));
     }
 
-    sealed class EndpointResult(Entry entry) : IResult
+    sealed class EndpointResult(Entry entry, TimeSpan deadline) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)
         {
@@ -52,7 +54,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
             http.SetEndpoint(entry.Endpoint);
             try
             {
-                await entry.Endpoint.RequestDelegate!(http);
+                await RequestDeadline.RunAsync(http, deadline, () => entry.Endpoint.RequestDelegate!(http));
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {

@@ -63,7 +63,12 @@ public static class StorageClientsExtensions
             clients.AddClient<QueueServiceClient, QueueClientOptions>(o => connection.ConnectionString is { } cs
                     ? new QueueServiceClient(cs, o) : new QueueServiceClient(connection.QueueUri!, connection.Credential!, o))
                 .WithVersion(StorageAccount.PinnedQueueVersion)
-                .ConfigureOptions(o => StorageAccount.ConfigureQueues(o));
+                .ConfigureOptions((o, sp) =>
+                {
+                    StorageAccount.ConfigureQueues(o);
+                    // a message that is not Base64 is handed to the listener, which retries and then poisons it
+                    o.MessageDecodingFailed += args => sp.GetRequiredService<Engine.TrainingQueueListener>().OnUndecodableMessageAsync(args);
+                });
         });
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<QueueServiceClient>()));

@@ -78,9 +78,10 @@ public static class RatingsApi
         if (errors.Any)
             return errors.ToProblem(StatusCodes.Status422UnprocessableEntity, "Unknown movies");
 
-        // From here on the write runs to completion even if the client goes away.
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var results = await ratings.RateManyAsync(id, items!.Select(i => (i.MovieId, i.Rating)).ToList(), now, CancellationToken.None);
+        // The write runs to its end (stored and logged) even if this request stops waiting for it (a client gone, the
+        // request deadline passed: then 503, and a retry of the same value changes nothing).
+        var results = await ratings.RateManyAsync(id, items!.Select(i => (i.MovieId, i.Rating)).ToList(), now, CancellationToken.None).WaitAsync(cancellationToken);
         var stored = new UserRating[results.Length];
         for (var i = 0; i < results.Length; i++)
             stored[i] = ToUserRating(id, items![i].MovieId, results[i].Row!);
@@ -126,7 +127,7 @@ public static class RatingsApi
         if (await Access.CheckUserWriteAsync(request.HttpContext, (int)userId) is { } denied)
             return denied;
 
-        var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var result = await ratings.RateAsync((int)userId, (int)movieId, rating, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None).WaitAsync(cancellationToken);
         var resource = ToResource((int)userId, (int)movieId, result.Row!);
         var location = $"{request.PathBase}/api/rest/v1/ratings/{resource.RatingId}";
         if (result.Outcome == PairOutcome.Created)
@@ -149,7 +150,7 @@ public static class RatingsApi
             return RatingNotFound(ratingId);
         if (await Access.CheckUserWriteAsync(http, userId) is { } denied)
             return denied;
-        var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None);
+        var result = await ratings.RemoveRatingAsync(userId, movieId, CancellationToken.None).WaitAsync(cancellationToken);
         return result.Outcome == PairOutcome.Removed ? TypedResults.NoContent() : RatingNotFound(ratingId);
     }
 
@@ -177,7 +178,7 @@ public static class RatingsApi
         if (await Access.CheckUserWriteAsync(request.HttpContext, id) is { } denied)
             return denied;
 
-        var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None);
+        var result = await ratings.WatchAsync(id, movie.Id, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None).WaitAsync(cancellationToken);
         var entry = new WatchEntry(movie.Id, movie.Title, result.Row!.Time, result.Row.Rating);
         return result.Outcome == PairOutcome.Created ? TypedResults.Created((string?)null, entry) : TypedResults.Ok(entry);
     }
@@ -191,7 +192,7 @@ public static class RatingsApi
             return Problems.MovieNotFound(movieId);
         if (await Access.CheckUserWriteAsync(http, id) is { } denied)
             return denied;
-        var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None);
+        var result = await ratings.UnwatchAsync(id, movieId, CancellationToken.None).WaitAsync(cancellationToken);
         return result.Outcome switch
         {
             PairOutcome.Removed => TypedResults.NoContent(),

@@ -62,7 +62,7 @@ public static class UsersApi
             if (errors.Any)
                 return errors.ToResult();
         }
-        var user = await users.CreateAsync(name, CancellationToken.None);
+        var user = await users.CreateAsync(name, CancellationToken.None).WaitAsync(cancellationToken);
         return TypedResults.Created($"{request.PathBase}/api/rest/v1/users/{user.Id}", new CreatedUser(user.Id));
     }
 
