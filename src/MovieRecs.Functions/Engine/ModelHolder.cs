@@ -1,12 +1,14 @@
 using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Engine;
 using MovieRecs.Recommender;
+using MovieRecs.Recommender.Ranking;
 
 namespace MovieRecs.Functions.Engine;
 
-/// <summary>The model this instance serves, with its version and the movie clusters stored with it.</summary>
+/// <summary>The model this instance serves, with its version and the movie clusters and ranker stored with it.</summary>
 /// <param name="Clusters">Null for a version without clusters.json (trained before clustering existed, or clustering failed).</param>
-public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt, MovieClusters? Clusters = null)
+/// <param name="Ranker">Null for a version without ranker files (trained before the ranker existed): the base models' order is served.</param>
+public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt, MovieClusters? Clusters = null, LearnedRanker? Ranker = null)
 {
     /// <summary>
     /// Cluster index → member movie ids (the clustered movies, then the ones assigned to the cluster afterwards), as the
@@ -82,21 +84,37 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
             return;
         try
         {
-            // model and clusters are loaded together and swapped in as one: a request never sees one version's clusters with another's model
+            // model, clusters and ranker are loaded together and swapped in as one: a request never sees one version's
+            // clusters or ranker with another's model
             var loadingModel = models.LoadModelAsync(pointer.Version, cancellationToken);
             var loadingClusters = LoadClustersAsync(pointer.Version, cancellationToken);
-            await Task.WhenAll(loadingModel, loadingClusters);
-            var (model, clusters) = (loadingModel.Result, loadingClusters.Result);
-            holder.Swap(new ServedModel(model, pointer.Version, DateTimeOffset.UtcNow, clusters));
+            var loadingRanker = LoadRankerAsync(pointer.Version, cancellationToken);
+            await Task.WhenAll(loadingModel, loadingClusters, loadingRanker);
+            var (model, clusters, ranker) = (loadingModel.Result, loadingClusters.Result, loadingRanker.Result);
+            holder.Swap(new ServedModel(model, pointer.Version, DateTimeOffset.UtcNow, clusters, ranker));
             _failedVersion = null;
-            logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters})", pointer.Version, model.UserCount, model.MovieCount,
-                clusters is null ? "no clusters" : $"{clusters.K} clusters");
+            logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters}, {Ranker})", pointer.Version, model.UserCount, model.MovieCount,
+                clusters is null ? "no clusters" : $"{clusters.K} clusters", ranker is null ? "no ranker" : "ranker");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             if (_failedVersion != pointer.Version)
                 logger.LogError("Could not load model {Version}; keeping {Current}: {Error}", pointer.Version, holder.Current?.Version ?? "(none)", e.Message);
             _failedVersion = pointer.Version;
+        }
+    }
+
+    /// <summary>The version's ranker; unreadable ranker files serve the model without it (the base models' order), as for clusters.</summary>
+    async Task<LearnedRanker?> LoadRankerAsync(string version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await models.LoadRankerAsync(version, cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            logger.LogError("Model {Version}: the ranker files are unreadable, serving the model without the ranker: {Error}", version, e.Message);
+            return null;
         }
     }
 
