@@ -52,6 +52,7 @@ public sealed class LearnedRanker
     readonly MLContext _ml;
     readonly ITransformer _transformer;
     readonly ConcurrentBag<PredictionEngine<Input, Output>> _engines = new();
+    readonly TreeScorer _trees;
     volatile RankerContext? _context;
 
     [ThreadStatic] static RankerFeatures? t_features;
@@ -64,6 +65,7 @@ public sealed class LearnedRanker
         _counts = counts;
         _ml = ml;
         _transformer = transformer;
+        _trees = TreeScorer.From(transformer);
         Report = report;
     }
 
@@ -198,7 +200,7 @@ public sealed class LearnedRanker
             for (var t = 0; t < count; t++)
             {
                 y[t] = label.GetValueOrDefault(b.Candidates[t]);
-                blend[t] = b.Features[t * f]; // blend score (NaN off the model)
+                blend[t] = b.Features[t * f]; // blend score (Missing off the model)
                 if (y[t] > 0)
                     found++;
             }
@@ -304,7 +306,7 @@ public sealed class LearnedRanker
             }
             var relevant = Math.Min(10, built[t].Held);
             ndcg += Ndcg(byScore.Take(10).Select(r => y[r] > 0), relevant);
-            var byBlend = Enumerable.Range(0, y.Length).Where(r => !float.IsNaN(built[t].Blend[r]))
+            var byBlend = Enumerable.Range(0, y.Length).Where(r => built[t].Blend[r] != RankerFeatures.Missing)
                 .OrderByDescending(r => built[t].Blend[r]).ThenBy(r => r).Take(10);
             baseNdcg += Ndcg(byBlend.Select(r => y[r] > 0), relevant);
         }
@@ -347,6 +349,19 @@ public sealed class LearnedRanker
     {
         var f = RankerFeatures.Count;
         var scores = new float[count];
+        for (var r = 0; r < count; r++)
+        {
+            var row = x.AsSpan(r * f, f);
+            scores[r] = _trees.Score(row) + _baseWeight * (row[0] == RankerFeatures.Missing ? 0f : row[0]); // a movie off the base model: no prior either way
+        }
+        return scores;
+    }
+
+    /// <summary>The same scores through ML.NET's <c>PredictionEngine</c> (pooled: not thread-safe), to check <see cref="TreeScorer"/>.</summary>
+    internal float[] ScoreRowsWithMlNet(float[] x, int count)
+    {
+        var f = RankerFeatures.Count;
+        var scores = new float[count];
         var engine = Rent();
         try
         {
@@ -357,7 +372,7 @@ public sealed class LearnedRanker
                 x.AsSpan(r * f, f).CopyTo(input.Features);
                 engine.Predict(input, ref output);
                 var blend = x[r * f];
-                scores[r] = output.Score + _baseWeight * (float.IsNaN(blend) ? 0f : blend); // a movie off the base model: no prior either way
+                scores[r] = output.Score + _baseWeight * (blend == RankerFeatures.Missing ? 0f : blend);
             }
         }
         finally
@@ -433,6 +448,15 @@ public sealed class LearnedRanker
             list.Add(new RatedMovie(r.Item, r.Value, r.Timestamp));
         }
         return (user, k) => histories.TryGetValue(user, out var h) ? Recommend(model, model.ProfileOf(user), h, k) : model.Recommend(user, k);
+    }
+
+    /// <summary>A user's candidate rows scored by <see cref="TreeScorer"/> and by ML.NET (for tests), and how many feature values were NaN.</summary>
+    internal (float[] Trees, float[] MlNet, int Missing) CompareScoring(RecommenderModel model, UserProfile? profile, IReadOnlyList<RatedMovie> history)
+    {
+        var b = new RankerFeatures();
+        var n = b.Build(ContextFor(model), profile, history.OrderBy(r => r.Time).ToArray(), [], false, _counts);
+        var missing = b.Features.AsSpan(0, n * RankerFeatures.Count).ToArray().Count(v => v == RankerFeatures.Missing);
+        return (ScoreRows(b.Features, n), ScoreRowsWithMlNet(b.Features, n), missing);
     }
 
     /// <summary>The calibrated probability of the ranked event for a ranker score.</summary>

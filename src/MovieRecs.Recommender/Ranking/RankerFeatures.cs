@@ -22,6 +22,10 @@ internal sealed class RankerFeatures
     ];
     public static int Count => Names.Length;
 
+    /// <summary>Stands for a missing value (a movie off the base model, no year, ...): below every real value, so the
+    /// trees split it off like any other and <see cref="TreeScorer"/> walks them exactly as ML.NET does.</summary>
+    public const float Missing = -1e6f;
+
     const int RecentGenres = 20, RecentVectors = 5;
 
     float[] _ials = [], _ease = [], _easeScratch = [], _blend = [];
@@ -204,6 +208,9 @@ internal sealed class RankerFeatures
             row[17] = lastDayLog;
             row[18] = n > 0 ? coldRated / (float)n : 0;
             row[19] = _source[t];
+            for (var k = 0; k < f; k++)
+                if (float.IsNaN(row[k]))
+                    row[k] = Missing;
         }
         return CandidateCount;
     }
