@@ -35,8 +35,9 @@ public sealed record RankerReport(
 /// </summary>
 /// <remarks>
 /// Two files: the ML.NET model (<see cref="Save"/>: a zip written by <c>mlContext.Model.Save</c>) and ours (the movie
-/// statistics the features read, the calibration). Scoring uses a pool of <see cref="PredictionEngine{TSrc,TDst}"/>
-/// (not thread-safe, so one per concurrent caller; no lock held while scoring).
+/// statistics the features read, the calibration). Scoring walks the trees copied out of the ML.NET model
+/// (<see cref="TreeScorer"/>: thread-safe, no lock); ML.NET's <see cref="PredictionEngine{TSrc,TDst}"/> (pooled, as it is
+/// not thread-safe) is kept only to check that both agree.
 /// </remarks>
 public sealed class LearnedRanker
 {
