@@ -59,6 +59,27 @@ public sealed record TrainingOptions
     /// <summary>Weight of the iALS scores against the EASE scores (both standardised per user).</summary>
     public float IalsBlendWeight { get; init; } = 1f;
 
+    // ---- the learned ranker (ML.NET LightGBM LambdaRank) over the candidates, trained on a time-ordered hold-out
+    /// <summary>1 = train the ranker as the last stage (needs at least 20 users with 5 ratings); 0 = base models only.</summary>
+    public int RankerEnabled { get; init; } = 1;
+    /// <summary>Share of each user's ratings (the latest) that are the ranker's labels (users with at least 5 ratings).</summary>
+    public double RankerHoldoutFraction { get; init; } = 0.2;
+    /// <summary>Share of the earlier ratings of those users also held out as labels, at random (0 = purely time-ordered).</summary>
+    public double RankerRandomFraction { get; init; } = 0;
+    /// <summary>Users of the hold-out whose candidates are built (a seeded sample above this).</summary>
+    public int RankerMaxUsers { get; init; } = 20_000;
+    /// <summary>Share of those users kept out of the ranker's training to fit and check the calibration.</summary>
+    public double RankerCalibrationShare { get; init; } = 0.25;
+    /// <summary>Weight of the base models' blend score added to the ranker's score (0 = the ranker alone).</summary>
+    public float RankerBaseWeight { get; init; } = 1;
+    public int RankerModelCandidates { get; init; } = 100;
+    public int RankerPopularCandidates { get; init; } = 30;
+    public int RankerContentCandidates { get; init; } = 20;
+    public int RankerTrees { get; init; } = 100;
+    public int RankerLeaves { get; init; } = 15;
+    public float RankerLearningRate { get; init; } = 0.05f;
+    public int RankerMinLeafRows { get; init; } = 200;
+
     internal int ResolvedThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
 
     // name → (get, set) for the model header; a reader ignores names it does not know
@@ -96,6 +117,19 @@ public sealed record TrainingOptions
         ("ialsRegularization", o => o.IalsRegularization, (o, v) => o with { IalsRegularization = (float)v }),
         ("ialsRatingWeight", o => o.IalsRatingWeight, (o, v) => o with { IalsRatingWeight = (float)v }),
         ("ialsBlendWeight", o => o.IalsBlendWeight, (o, v) => o with { IalsBlendWeight = (float)v }),
+        ("rankerEnabled", o => o.RankerEnabled, (o, v) => o with { RankerEnabled = (int)v }),
+        ("rankerHoldoutFraction", o => o.RankerHoldoutFraction, (o, v) => o with { RankerHoldoutFraction = v }),
+        ("rankerRandomFraction", o => o.RankerRandomFraction, (o, v) => o with { RankerRandomFraction = v }),
+        ("rankerMaxUsers", o => o.RankerMaxUsers, (o, v) => o with { RankerMaxUsers = (int)v }),
+        ("rankerCalibrationShare", o => o.RankerCalibrationShare, (o, v) => o with { RankerCalibrationShare = v }),
+        ("rankerBaseWeight", o => o.RankerBaseWeight, (o, v) => o with { RankerBaseWeight = (float)v }),
+        ("rankerModelCandidates", o => o.RankerModelCandidates, (o, v) => o with { RankerModelCandidates = (int)v }),
+        ("rankerPopularCandidates", o => o.RankerPopularCandidates, (o, v) => o with { RankerPopularCandidates = (int)v }),
+        ("rankerContentCandidates", o => o.RankerContentCandidates, (o, v) => o with { RankerContentCandidates = (int)v }),
+        ("rankerTrees", o => o.RankerTrees, (o, v) => o with { RankerTrees = (int)v }),
+        ("rankerLeaves", o => o.RankerLeaves, (o, v) => o with { RankerLeaves = (int)v }),
+        ("rankerLearningRate", o => o.RankerLearningRate, (o, v) => o with { RankerLearningRate = (float)v }),
+        ("rankerMinLeafRows", o => o.RankerMinLeafRows, (o, v) => o with { RankerMinLeafRows = (int)v }),
     ];
 
     /// <summary>The stored parameters as (name, value) pairs (threads excluded: they do not change the result).</summary>

@@ -192,6 +192,7 @@ public sealed class ClustersAndSimilarTests(EngineFixture fx) : IClassFixture<En
 
         // a catalog movie the model has no ratings of (if the demo data leaves one unrated): content, saying so
         var served = fx.Factory.Services.GetRequiredService<ModelHolder>().Current!;
+        Assert.NotNull(served.Ranker); // loaded with its version
         if (DemoData.Movies().Select(m => m.Id).FirstOrDefault(id => !served.Model.ContainsMovie(id)) is var unseen and > 0)
         {
             var cold = await GetAsync(SimilarUrl(unseen, "?strategy=collaborative"));
@@ -211,6 +212,11 @@ public sealed class ClustersAndSimilarTests(EngineFixture fx) : IClassFixture<En
         await fx.Storage.Models.GetBlobClient($"{legacy}/manifest.json").UploadAsync(BinaryData.FromString(old.ToJsonString()));
         Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(EngineTestHelpers.Admin(HttpMethod.Post, $"{EngineTestHelpers.Engine}/models/{legacy}/activate"))).StatusCode);
         await EngineTestHelpers.WaitForAsync(() => _client.RecommendedAsync(User), b => b.GetProperty("model_version").GetString() == legacy, TimeSpan.FromSeconds(30));
+        // ... without a ranker (none in the version): the base models' list
+        Assert.Null(fx.Factory.Services.GetRequiredService<ModelHolder>().Current!.Ranker);
+        var legacyList = await _client.RecommendedAsync(User);
+        Assert.Equal("model", legacyList.GetProperty("source").GetString());
+        Assert.NotEmpty(legacyList.Ids());
         var legacyModel = await GetAsync($"{EngineTestHelpers.Engine}/models/{legacy}");
         Assert.Equal(JsonValueKind.Null, legacyModel.GetProperty("manifest").GetProperty("clusters").ValueKind);
         var noClusters = await GetAsync("/api/rest/v1/clusters");

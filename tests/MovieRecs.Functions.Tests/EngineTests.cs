@@ -148,6 +148,16 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         Assert.True(manifest.GetProperty("data").GetProperty("ratings").GetInt32() > 1_000, manifest.GetProperty("data").ToString());
         Assert.NotEmpty(manifest.GetProperty("parameters").EnumerateObject());
         Assert.False(string.IsNullOrEmpty(manifest.GetProperty("code_version").GetString()));
+        // the learned ranker: its files in the version, named in the manifest with features, importances and hold-out figures
+        var ranker = manifest.GetProperty("ranker");
+        Assert.Equal("ranker.zip", ranker.GetProperty("model_file").GetString());
+        Assert.True(await fx.Storage.Models.GetBlobClient($"{v1}/ranker.zip").ExistsAsync());
+        Assert.True(await fx.Storage.Models.GetBlobClient($"{v1}/ranker.bin").ExistsAsync());
+        Assert.Equal(Recommender.Ranking.LearnedRanker.FeatureNames.Order(),
+            ranker.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).Order());
+        Assert.InRange(ranker.GetProperty("ece").GetDouble(), 0, 0.05);
+        Assert.True(ranker.GetProperty("parameters").GetProperty("rankerTrees").GetDouble() > 0);
+        Assert.True(manifest.GetProperty("ranker_seconds").GetDouble() > 0);
         var (active, _) = await new ModelRepository(fx.Storage).GetActiveAsync();
         Assert.Equal(v1, active!.Version);
 
@@ -166,6 +176,8 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         Assert.DoesNotContain(personal.Ids(), rated.ContainsKey);
         var probabilities = personal.GetProperty("probabilities").EnumerateArray().Select(p => p.GetDouble()).ToArray();
         Assert.All(probabilities, p => Assert.InRange(p, 0, 1));
+        // the probability of the event the list is ranked by: never higher further down
+        Assert.All(probabilities.Zip(probabilities.Skip(1)), p => Assert.True(p.Second <= p.First, string.Join(", ", probabilities)));
         var withRated = await client.RecommendedAsync(User, "?n=100&include_rated=true");
         Assert.Contains(withRated.Ids(), rated.ContainsKey);
         var legacy = await client.GetFromJsonAsync<JsonElement>($"/api/users/{User}/recommendations?top=4");
@@ -173,6 +185,7 @@ public sealed class EngineTests(EngineFixture fx) : IClassFixture<EngineFixture>
         Assert.Equal(4, legacyItems.Length);
         Assert.All(legacyItems, r => Assert.False(string.IsNullOrEmpty(r.GetProperty("movie_name").GetString())));
         Assert.Equal(personal.Ids()[..4], legacyItems.Select(r => r.GetProperty("movie_id").GetInt32()));
+        Assert.Equal(probabilities[..4], legacyItems.Select(r => r.GetProperty("match").GetDouble()));
 
         // ---- fold-in: rating the top recommendations changes the result at once
         var top = personal.Ids()[..3];

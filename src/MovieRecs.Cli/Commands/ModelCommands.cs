@@ -6,6 +6,7 @@ using System.Text.Json;
 using MovieRecs.Core.MovieLens;
 using MovieRecs.Recommender;
 using MovieRecs.Recommender.Evaluation;
+using MovieRecs.Recommender.Ranking;
 
 namespace MovieRecs.Cli.Commands;
 
@@ -105,9 +106,10 @@ public static class ModelCommands
         var seed = SeedOption();
         var threads = ThreadsOption();
         var verbose = new Option<bool>("--verbose") { Description = "Print the training stages and their times to stderr" };
+        var movies = MoviesOption();
         var command = new Command("evaluate", "Train on --train, evaluate on --test: rmse, mae, precision/recall/ndcg/map@K, ece, training time, peak memory")
         {
-            train, test, k, json, set, seed, threads, verbose,
+            train, test, k, json, set, seed, threads, verbose, movies,
         };
         command.SetAction((p, ct) => Guard(() =>
         {
@@ -117,10 +119,23 @@ public static class ModelCommands
                 throw new ArgumentException("--k must be at least 1");
             var testRows = ReadRatings(p.GetValue(test)!.FullName);
             // train_seconds covers reading the training file too (streamed straight into the training layout)
+            var catalog = LoadMovies(p.GetValue(movies));
+            Action<string>? log = p.GetValue(verbose) ? line => Console.Error.WriteLine("  " + line) : null;
             var sw = Stopwatch.StartNew();
-            var model = TrainFromFile(p.GetValue(train)!.FullName, options, p.GetValue(verbose) ? line => Console.Error.WriteLine("  " + line) : null);
+            RecommenderModel model;
+            LearnedRanker? ranker = null;
+            Rating[] trainRows = [];
+            if (options.RankerEnabled == 1)
+            {
+                // the ranker needs the rows themselves (times included), so the file is read into memory
+                trainRows = ReadRatings(p.GetValue(train)!.FullName);
+                model = RecommenderModel.Train(trainRows.AsSpan(), options, log);
+                ranker = LearnedRanker.Train(trainRows, catalog, options, log);
+            }
+            else
+                model = TrainFromFile(p.GetValue(train)!.FullName, options, log);
             var trainSeconds = sw.Elapsed.TotalSeconds;
-            var result = Evaluator.Evaluate(model, testRows, cutoff, options.Threads);
+            var result = Evaluator.Evaluate(model, testRows, cutoff, options.Threads, ranker?.ListsFor(model, trainRows));
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var peakMb = process.PeakWorkingSet64 / 1048576.0;
@@ -145,6 +160,11 @@ public static class ModelCommands
                 Row($"ndcg@{cutoff}", result.NdcgAtK);
                 Row($"map@{cutoff}", result.MapAtK);
                 Row("ece", result.Ece);
+                Console.WriteLine($"  {"hits",-16}{result.Hits,10}");
+                Console.WriteLine($"  {"cold hits",-16}{result.ColdHits,10}  (movies without training ratings)");
+                if (ranker?.Report is { } report)
+                    Console.WriteLine($"  ranker: hold-out NDCG@10 {report.HoldoutNdcg:F4} (base {report.HoldoutBaseNdcg:F4}), ECE {report.Ece:F4} (top 10 {report.EceTop10:F4}), candidate recall {report.CandidateRecall:P1}; "
+                        + string.Join(", ", report.Features.Take(8).Select(x => $"{x.Name} {x.Importance:F3}")));
                 Console.WriteLine($"  {"train seconds",-16}{trainSeconds,10:F2}");
                 Console.WriteLine($"  {"peak memory MB",-16}{peakMb,10:F0}");
             }
@@ -231,6 +251,23 @@ public static class ModelCommands
     }
 
     // ------------------------------------------------------------------ helpers
+
+    static Option<string?> MoviesOption() => new("--movies")
+    {
+        Description = "movies.csv (or its MovieLens directory): years and genres for the ranker's content candidates and features",
+    };
+
+    /// <summary>The catalog's years and genres for the ranker (empty without a file: the ranker then has no content).</summary>
+    internal static IReadOnlyList<MovieInfo> LoadMovies(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+            return [];
+        var dir = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var issues = new List<ParseIssue>();
+        var movies = MovieLensReader.LoadMovies(dir, issues);
+        ReportIssues(path, issues);
+        return movies.Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+    }
 
     static RecommenderModel ObtainModel(ParseResult p, Option<FileInfo?> train, Option<FileInfo?> modelFile, TrainingOptions options)
     {

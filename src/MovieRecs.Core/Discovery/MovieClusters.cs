@@ -15,7 +15,7 @@ public sealed record MovieCluster(int Id, IReadOnlyList<int> MovieIds, IReadOnly
 
 /// <summary>
 /// Clusters of movies by the trained model's item vectors (implicit-ALS factors, which group movies by who watches them),
-/// built with <see cref="KMeans.FitBest"/> after training and stored as <c>clusters.json</c> next to the model.
+/// built with <see cref="Clustering.FitBest"/> (ML.NET k-means, k by silhouette) after training and stored as <c>clusters.json</c> next to the model.
 /// </summary>
 /// <remarks>
 /// <para>Only movies with at least <see cref="DefaultMinRatings"/> training ratings are clustered: a vector fitted to two
@@ -112,7 +112,7 @@ public sealed class MovieClusters
         foreach (var id in core.Concat(rest))
             unit[id].CopyTo(vectors, dim * position++);
         var coreCount = core.Count;
-        var fit = KMeans.FitBest(vectors[..(coreCount * dim)], dim, minK, maxK, s, silhouetteSample: SilhouetteSample, threads: threads);
+        var fit = Clustering.FitBest(vectors[..(coreCount * dim)], dim, minK, maxK, s, silhouetteSample: SilhouetteSample, threads: threads);
         var k = fit.K;
 
         var members = new List<(int Id, float Distance)>[k];
@@ -129,7 +129,7 @@ public sealed class MovieClusters
         }
         for (var p = coreCount; p < coreCount + rest.Count && k > 0; p++)
         {
-            var c = KMeans.Nearest(vectors.AsSpan(p * dim, dim), fit.Centroids, out var d);
+            var c = Clustering.Nearest(vectors.AsSpan(p * dim, dim), fit.Centroids, out var d);
             assigned[c].Add((rest[p - coreCount], d));
         }
 
@@ -141,7 +141,7 @@ public sealed class MovieClusters
     }
 
     static float Distance(float[] vectors, int p, float[] centroids, int c, int dim) =>
-        KMeans.SquaredDistance(vectors.AsSpan(p * dim, dim), centroids.AsSpan(c * dim, dim));
+        Clustering.SquaredDistance(vectors.AsSpan(p * dim, dim), centroids.AsSpan(c * dim, dim));
 
     // ------------------------------------------------------------------ JSON
 

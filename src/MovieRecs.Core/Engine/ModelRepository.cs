@@ -5,6 +5,7 @@ using Azure;
 using MovieRecs.Core.Discovery;
 using MovieRecs.Recommender;
 using MovieRecs.Recommender.Serialization;
+using MovieRecs.Recommender.Ranking;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
@@ -34,12 +35,28 @@ public sealed record ModelClustersSummary(int K, double Silhouette, int Seed, in
         [.. clusters.Tried.Select(t => new ClusterKTried(t.K, Math.Round(t.Silhouette, 4)))], bytes);
 }
 
+/// <summary>The learned ranker of a version (<c>ranker.zip</c>: the ML.NET LightGBM model; <c>ranker.bin</c>: the movie
+/// statistics its features read and the probability calibration), as trained and measured on its time-ordered hold-out.</summary>
+public sealed record ModelRankerSummary(
+    string ModelFile, string DataFile, long ModelBytes, long DataBytes, string Trainer, string Event,
+    IReadOnlyDictionary<string, double> Parameters, IReadOnlyList<RankerFeatureImportance> Features,
+    int TrainUsers, int CalibrationUsers, int TrainRows, double CandidateRecall, double HoldoutNdcgAt10, double HoldoutBaseNdcgAt10,
+    double Ece, double EceTop10, double PositiveRate)
+{
+    public static ModelRankerSummary From(RankerReport r, long modelBytes, long dataBytes) => new(
+        ModelRepository.RankerModelBlob, ModelRepository.RankerDataBlob, modelBytes, dataBytes, "Microsoft.ML.LightGbm LambdaRank", r.Event,
+        r.Parameters, r.Features, r.TrainUsers, r.CalibrationUsers, r.TrainRows, Math.Round(r.CandidateRecall, 4), r.HoldoutNdcg, r.HoldoutBaseNdcg,
+        r.Ece, r.EceTop10, r.PositiveRate);
+}
+
 /// <summary>The <c>manifest.json</c> next to every <c>model.bin</c>.</summary>
 /// <param name="ClusterSeconds">Time to cluster the served model's movies (compare with <paramref name="TrainSeconds"/>); null
 /// in versions written before training clustered, and when clustering failed (the version then has no clusters.json).</param>
 /// <param name="Clusters">Null when the version has no <c>clusters.json</c>.</param>
 /// <param name="ModelSha256">SHA-256 of <c>model.bin</c> (lower-case hex), checked before the model is served; null in
 /// versions written before it was recorded (their length is still checked).</param>
+/// <param name="RankerSeconds">Time to train the ranker (its own base model on the earlier ratings included); null without a ranker.</param>
+/// <param name="Ranker">Null for a version without a ranker (trained before it existed, disabled, or too little data).</param>
 public sealed record ModelManifest(
     string Version,
     string RunId,
@@ -58,7 +75,9 @@ public sealed record ModelManifest(
     string CodeVersion,
     double? ClusterSeconds = null,
     ModelClustersSummary? Clusters = null,
-    string? ModelSha256 = null);
+    string? ModelSha256 = null,
+    double? RankerSeconds = null,
+    ModelRankerSummary? Ranker = null);
 
 /// <summary>The <c>models/active.json</c> pointer: which version instances serve.</summary>
 public sealed record ActiveModelPointer(string Version, DateTimeOffset ActivatedAt, string ActivatedBy);
@@ -77,6 +96,8 @@ public sealed class ModelRepository(EngineStorage storage)
     public const string ModelBlob = "model.bin";
     public const string ManifestBlob = "manifest.json";
     public const string ClustersBlob = "clusters.json";
+    public const string RankerModelBlob = "ranker.zip";
+    public const string RankerDataBlob = "ranker.bin";
 
     public static string VersionFor(DateTimeOffset createdAt, string runId) =>
         createdAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + runId;
@@ -85,15 +106,21 @@ public sealed class ModelRepository(EngineStorage storage)
         version.Length is >= 18 and <= 100 && version.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '-');
 
     /// <summary>
-    /// Uploads a new version: the model, then its clusters (when given), then the manifest last (a manifest means the
-    /// version is complete). Every blob is create-only.
+    /// Uploads a new version: the model, then its clusters and ranker files (when given), then the manifest last (a
+    /// manifest means the version is complete). Every blob is create-only.
     /// </summary>
-    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, BinaryData? clusters = null, CancellationToken cancellationToken = default)
+    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, BinaryData? clusters = null,
+        (BinaryData Model, BinaryData Data)? ranker = null, CancellationToken cancellationToken = default)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         await CreateAsync($"{manifest.Version}/{ModelBlob}", model, "application/octet-stream", cancellationToken);
         if (clusters is not null)
             await CreateAsync($"{manifest.Version}/{ClustersBlob}", clusters, "application/json", cancellationToken);
+        if (ranker is { } r)
+        {
+            await CreateAsync($"{manifest.Version}/{RankerModelBlob}", r.Model, "application/zip", cancellationToken);
+            await CreateAsync($"{manifest.Version}/{RankerDataBlob}", r.Data, "application/octet-stream", cancellationToken);
+        }
         await CreateAsync($"{manifest.Version}/{ManifestBlob}",
             BinaryData.FromString(JsonSerializer.Serialize(manifest, EngineStorage.IndentedJson)), "application/json", cancellationToken);
     }
@@ -157,6 +184,31 @@ public sealed class ModelRepository(EngineStorage storage)
     }
 
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    /// <summary>The version's ranker, or null when it has none (a version trained before the ranker existed).</summary>
+    /// <exception cref="FormatException">The files are there but unreadable (or of a newer format).</exception>
+    public async Task<LearnedRanker?> LoadRankerAsync(string version, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var zip = storage.Models.GetBlobClient($"{version}/{RankerModelBlob}").DownloadContentAsync(cancellationToken);
+            var data = storage.Models.GetBlobClient($"{version}/{RankerDataBlob}").DownloadContentAsync(cancellationToken);
+            await Task.WhenAll(zip, data);
+            using var zipStream = zip.Result.Value.Content.ToStream();
+            using var dataStream = data.Result.Value.Content.ToStream();
+            try
+            {
+                return LearnedRanker.Load(zipStream, dataStream);
+            }
+            catch (Exception e) when (e is not FormatException and not OperationCanceledException)
+            {
+                throw new FormatException($"the ranker files are unreadable: {e.Message}", e);
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The version's clusters, or null when it has no clusters.json (a version trained before clustering existed).</summary>
     /// <exception cref="FormatException">The file is there but unreadable (or of a newer format).</exception>

@@ -6,6 +6,7 @@ using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Store;
 using MovieRecs.Recommender;
 using MovieRecs.Recommender.Evaluation;
+using MovieRecs.Recommender.Ranking;
 using Azure.Data.Tables;
 using RatingRow = MovieRecs.Recommender.Rating;
 
@@ -93,13 +94,16 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         if (ratings.Length == 0)
             throw new PermanentTrainingException("There are no ratings to train on.");
 
+        var movies = (await store.LoadMoviesAsync(cancellationToken)).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
         var (train, test) = Split(ratings, HoldoutFraction, MinRatingsToHoldOut, Options.Seed);
         var sw = Stopwatch.StartNew();
         ModelMetrics? metrics = null;
         if (test.Length > 0)
         {
+            // the evaluation covers what is served: the base models and, when enabled, the ranker over them
             var evaluationModel = await Task.Run(() => RecommenderModel.Train(train.AsSpan(), Options), cancellationToken);
-            var e = await Task.Run(() => Evaluator.Evaluate(evaluationModel, test, 10, Options.Threads), cancellationToken);
+            var evaluationRanker = await Task.Run(() => TrainRanker(train, movies), cancellationToken);
+            var e = await Task.Run(() => Evaluator.Evaluate(evaluationModel, test, 10, Options.Threads, evaluationRanker?.ListsFor(evaluationModel, train)), cancellationToken);
             metrics = new ModelMetrics(e.Rmse, e.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, e.Ece, e.TestRatings, e.RankedUsers);
             log?.Invoke($"evaluation on {test.Length} held-out ratings: rmse {e.Rmse:F4}, ndcg@10 {e.NdcgAtK:F4} ({sw.Elapsed.TotalSeconds:F2} s)");
         }
@@ -112,6 +116,19 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         using var buffer = new MemoryStream();
         model.Save(buffer);
         log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s, {buffer.Length} bytes");
+
+        // the learned ranker, the last stage; its files go into the version beside model.bin
+        sw.Restart();
+        var ranker = await Task.Run(() => TrainRanker(ratings, movies), cancellationToken);
+        double? rankerSeconds = ranker is null ? null : sw.Elapsed.TotalSeconds;
+        BinaryData? rankerZip = null, rankerData = null;
+        if (ranker is not null)
+        {
+            using var zip = new MemoryStream();
+            using var data = new MemoryStream();
+            ranker.Save(zip, data);
+            (rankerZip, rankerData) = (new BinaryData(zip.ToArray()), new BinaryData(data.ToArray()));
+        }
 
         // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
         sw.Restart();
@@ -127,11 +144,17 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             + "metrics of a model trained on the rest; the served model is trained on all ratings",
             readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion,
             clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length),
-            ModelRepository.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
-        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson, cancellationToken);
+            ModelRepository.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)),
+            rankerSeconds, ranker?.Report is { } report ? ModelRankerSummary.From(report, rankerZip!.ToMemory().Length, rankerData!.ToMemory().Length) : null);
+        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson,
+            rankerZip is null ? null : (rankerZip, rankerData!), cancellationToken);
         await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
         return manifest;
     }
+
+    /// <summary>The ranker for <paramref name="ratings"/>, or null when disabled or when there is too little data for its hold-out.</summary>
+    LearnedRanker? TrainRanker(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies) =>
+        Options.RankerEnabled == 1 ? LearnedRanker.Train(ratings, movies, Options, log) : null;
 
     /// <summary>
     /// k-means over the model's movie vectors (k by silhouette, seeded with the run's seed). A failure is logged and the

@@ -1,12 +1,14 @@
 using MovieRecs.Core.Discovery;
 using MovieRecs.Core.Engine;
 using MovieRecs.Recommender;
+using MovieRecs.Recommender.Ranking;
 
 namespace MovieRecs.Functions.Engine;
 
-/// <summary>The model this instance serves, with its version and the movie clusters stored with it.</summary>
+/// <summary>The model this instance serves, with its version and the movie clusters and ranker stored with it.</summary>
 /// <param name="Clusters">Null for a version without clusters.json (trained before clustering existed, or clustering failed).</param>
-public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt, MovieClusters? Clusters = null)
+/// <param name="Ranker">Null for a version without ranker files (trained before the ranker existed): the base models' order is served.</param>
+public sealed record ServedModel(RecommenderModel Model, string Version, DateTimeOffset LoadedAt, MovieClusters? Clusters = null, LearnedRanker? Ranker = null)
 {
     /// <summary>
     /// Cluster index → member movie ids (the clustered movies, then the ones assigned to the cluster afterwards), as the
@@ -92,17 +94,33 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
         }
     }
 
+    /// <summary>The version's ranker; unreadable ranker files serve the model without it (the base models' order), as for clusters.</summary>
+    async Task<LearnedRanker?> LoadRankerAsync(string version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await models.LoadRankerAsync(version, cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            logger.LogError("Model {Version}: the ranker files are unreadable, serving the model without the ranker: {Error}", version, e.Message);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Downloads and checks a version without serving it: throws <see cref="Recommender.Serialization.ModelFormatException"/>
     /// when its model cannot be served (incomplete, truncated, corrupt), a storage error when storage fails.
     /// </summary>
     public async Task<ServedModel> LoadAsync(string version, CancellationToken cancellationToken)
     {
-        // model and clusters are loaded together and swapped in as one: a request never sees one version's clusters with another's model
+        // model, clusters and ranker are loaded together and swapped in as one: a request never sees one version's
+        // clusters or ranker with another's model
         var loadingModel = models.LoadModelAsync(version, cancellationToken);
         var loadingClusters = LoadClustersAsync(version, cancellationToken);
-        await Task.WhenAll(loadingModel, loadingClusters);
-        return new ServedModel(loadingModel.Result, version, DateTimeOffset.UtcNow, loadingClusters.Result);
+        var loadingRanker = LoadRankerAsync(version, cancellationToken);
+        await Task.WhenAll(loadingModel, loadingClusters, loadingRanker);
+        return new ServedModel(loadingModel.Result, version, DateTimeOffset.UtcNow, loadingClusters.Result, loadingRanker.Result);
     }
 
     /// <summary>Serves a model loaded by <see cref="LoadAsync"/> (activation: the pointer already names it).</summary>
@@ -118,8 +136,8 @@ public sealed class ModelPoller(ModelHolder holder, ModelRepository models, Engi
     {
         holder.Swap(served);
         _failedVersion = null;
-        logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters})", served.Version, served.Model.UserCount,
-            served.Model.MovieCount, served.Clusters is null ? "no clusters" : $"{served.Clusters.K} clusters");
+        logger.LogInformation("Serving model {Version} ({Users} users, {Movies} movies, {Clusters}, {Ranker})", served.Version, served.Model.UserCount,
+            served.Model.MovieCount, served.Clusters is null ? "no clusters" : $"{served.Clusters.K} clusters", served.Ranker is null ? "no ranker" : "ranker");
     }
 
     /// <summary>

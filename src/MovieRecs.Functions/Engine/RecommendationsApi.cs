@@ -7,6 +7,7 @@ using MovieRecs.Core.Store;
 using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Recommender;
+using MovieRecs.Recommender.Ranking;
 
 namespace MovieRecs.Functions.Engine;
 
@@ -136,9 +137,9 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
             if (folded.Profile.RatingCount > 0)
             {
                 if (includeRated)
-                    return new Result(Personal(served.Model, folded.Profile, catalog, count, includeRated: true), served.Version, RecommendationsApi.SourceModel);
+                    return new Result(Personal(served, folded.Profile, user, catalog, count, includeRated: true), served.Version, RecommendationsApi.SourceModel);
                 if (folded.Top is not { } top || !ReferenceEquals(top.Item1, catalog))
-                    folded.Top = top = Tuple.Create(catalog, Personal(served.Model, folded.Profile, catalog, RecommendationsApi.MaxCount, includeRated: false));
+                    folded.Top = top = Tuple.Create(catalog, Personal(served, folded.Profile, user, catalog, RecommendationsApi.MaxCount, includeRated: false));
                 return new Result(top.Item2.Count <= count ? top.Item2 : top.Item2.GetRange(0, count), served.Version, RecommendationsApi.SourceModel);
             }
         }
@@ -178,6 +179,26 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
             if (catalog.Contains(r.MovieId) && scores.Count < count)
                 scores.Add(new ModelScore(r.MovieId, r.Score));
         return (scores, served.Version);
+    }
+
+    /// <summary>
+    /// The user's list, best first: with a ranker its order and its calibrated probabilities (of the event the list is
+    /// ranked by, so they do not increase down the list); without one (a version trained before the ranker) the base
+    /// models' order with like-probabilities.
+    /// </summary>
+    static List<RecommendationsApi.Item> Personal(ServedModel served, UserProfile profile, UserHistory user, MovieCatalog catalog, int count, bool includeRated)
+    {
+        if (served.Ranker is { } ranker)
+        {
+            var history = user.Ratings.Select(r => new RatedMovie(r.MovieId, (float)r.Rating, r.UnixTime)).ToArray();
+            var ranked = ranker.Recommend(served.Model, profile, history, count + 32, includeRated: includeRated);
+            var list = new List<RecommendationsApi.Item>(count);
+            foreach (var r in ranked)
+                if (catalog.Contains(r.MovieId) && list.Count < count)
+                    list.Add(new(r.MovieId, Math.Round(r.Probability, 4)));
+            return list;
+        }
+        return Personal(served.Model, profile, catalog, count, includeRated);
     }
 
     static List<RecommendationsApi.Item> Personal(RecommenderModel model, UserProfile profile, MovieCatalog catalog, int count, bool includeRated)

@@ -10,9 +10,11 @@ namespace MovieRecs.Recommender.Evaluation;
 /// <param name="Ece">Expected calibration error of the like-probabilities over every test row (10 equal-width bins).</param>
 /// <param name="TestRatings">Test rows scored.</param>
 /// <param name="RankedUsers">Test users ranked (all test users: every one has at least one relevant row).</param>
+/// <param name="Hits">Relevant movies in the top K lists, summed over users.</param>
+/// <param name="ColdHits">Of those, movies the model has no training rating of (only content can find them).</param>
 public sealed record EvaluationResult(
     double Rmse, double Mae, double PrecisionAtK, double RecallAtK, double NdcgAtK, double MapAtK, double Ece,
-    int K, int TestRatings, int RankedUsers);
+    int K, int TestRatings, int RankedUsers, int Hits = 0, int ColdHits = 0);
 
 /// <summary>
 /// The evaluation protocol of the project's splits: every test row is scored for RMSE, MAE and calibration (like = rating
@@ -21,8 +23,11 @@ public sealed record EvaluationResult(
 /// </summary>
 public static class Evaluator
 {
-    public static EvaluationResult Evaluate(RecommenderModel model, ReadOnlySpan<Rating> test, int k = 10, int threads = 0)
+    /// <param name="recommend">The top K for a test user (default: <paramref name="model"/>'s own ranking), e.g. a learned ranker's.</param>
+    public static EvaluationResult Evaluate(RecommenderModel model, ReadOnlySpan<Rating> test, int k = 10, int threads = 0,
+        Func<int, int, IReadOnlyList<Recommendation>>? recommend = null)
     {
+        recommend ??= (user, count) => model.Recommend(user, count);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var rows = test.ToArray();
@@ -50,16 +55,25 @@ public static class Evaluator
             set.Add(r.Item);
         }
         var users = relevant.Keys.ToArray();
-        var perUser = new (double P, double R, double Ndcg, double Ap)[users.Length];
+        var perUser = new (double P, double R, double Ndcg, double Ap, int Hits, int Cold)[users.Length];
         Parallel.For(0, users.Length, options, t =>
         {
             var set = relevant[users[t]];
-            var recs = model.Recommend(users[t], k);
-            var ids = new int[recs.Count];
+            var recs = recommend(users[t], k);
+            var ids = new int[Math.Min(k, recs.Count)];
+            int hits = 0, cold = 0;
             for (var j = 0; j < ids.Length; j++)
+            {
                 ids[j] = recs[j].MovieId;
+                if (set.Contains(ids[j]))
+                {
+                    hits++;
+                    if (!model.ContainsMovie(ids[j]))
+                        cold++;
+                }
+            }
             perUser[t] = (Metrics.PrecisionAtK(ids, set, k), Metrics.RecallAtK(ids, set, k),
-                Metrics.NdcgAtK(ids, set, k), Metrics.AveragePrecisionAtK(ids, set, k));
+                Metrics.NdcgAtK(ids, set, k), Metrics.AveragePrecisionAtK(ids, set, k), hits, cold);
         });
         double p = 0, rc = 0, ndcg = 0, ap = 0;
         foreach (var x in perUser)
@@ -73,6 +87,7 @@ public static class Evaluator
         return new EvaluationResult(
             Metrics.Rmse(predicted, actual), Metrics.Mae(predicted, actual),
             p / n, rc / n, ndcg / n, ap / n,
-            Metrics.ExpectedCalibrationError(probability, liked), k, rows.Length, users.Length);
+            Metrics.ExpectedCalibrationError(probability, liked), k, rows.Length, users.Length,
+            perUser.Sum(x => x.Hits), perUser.Sum(x => x.Cold));
     }
 }

@@ -141,7 +141,8 @@ public class MovieClustersTests(ITestOutputHelper output)
         {
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            MovieClusters.Build(model);
+            var built = MovieClusters.Build(model);
+            output.WriteLine($"k = {built.K}, silhouette {built.Silhouette:F4}; tried " + string.Join(" ", built.Tried.Select(t => $"{t.K}:{t.Silhouette:F3}")));
             times.Add(sw.Elapsed.TotalMilliseconds);
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds);
         }

@@ -2,7 +2,7 @@ using MovieRecs.Recommender.Algorithms;
 
 namespace MovieRecs.Recommender.Tests;
 
-public class KMeansTests
+public class ClusteringTests
 {
     /// <summary><paramref name="blobs"/> Gaussian blobs (σ = 0.5) around centres drawn uniformly in [−10, 10]^dim, shuffled
     /// so no blob is contiguous; returns the points and each point's true blob.</summary>
@@ -45,7 +45,7 @@ public class KMeansTests
     public void RecoversWellSeparatedBlobs()
     {
         var (points, truth) = Blobs(blobs: 6, perBlob: 150, dim: 16, seed: 3);
-        var r = KMeans.Fit(points, 16, 6, seed: 1);
+        var r = Clustering.Fit(points, 16, 6, seed: 1);
         Assert.Equal(6, r.K);
         Assert.True(SamePartition(r.Assignments, truth));
         // every centroid is the mean of its points
@@ -64,7 +64,7 @@ public class KMeansTests
         foreach (var (blobs, seed) in new[] { (4, 11), (7, 12), (11, 13) })
         {
             var (points, truth) = Blobs(blobs, perBlob: 120, dim: 8, seed);
-            var r = KMeans.FitBest(points, 8, 2, 15, seed: 5);
+            var r = Clustering.FitBest(points, 8, 2, 15, seed: 5);
             Assert.Equal(blobs, r.K);
             Assert.True(SamePartition(r.Assignments, truth), $"{blobs} blobs");
             Assert.Equal(Enumerable.Range(2, 14), r.Tried.Select(t => t.K));
@@ -78,8 +78,8 @@ public class KMeansTests
     public void FitBestAgreesWithFitForTheChosenK()
     {
         var (points, _) = Blobs(5, 80, 8, seed: 21);
-        var best = KMeans.FitBest(points, 8, 3, 9, seed: 9);
-        var single = KMeans.Fit(points, 8, best.K, seed: 9);
+        var best = Clustering.FitBest(points, 8, 3, 9, seed: 9);
+        var single = Clustering.Fit(points, 8, best.K, seed: 9);
         Assert.Equal(single.Assignments, best.Assignments);
         Assert.Equal(single.Centroids, best.Centroids);
         Assert.Equal(single.Silhouette, best.Silhouette);
@@ -91,9 +91,9 @@ public class KMeansTests
         // overlapping blobs, so the result depends on the initialisation and many iterations run
         var rng = new Random(4);
         var points = Enumerable.Range(0, 3000 * 12).Select(_ => (float)rng.NextDouble()).ToArray();
-        var a = KMeans.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 1);
-        var b = KMeans.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 2);
-        var c = KMeans.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 2);
+        var a = Clustering.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 1);
+        var b = Clustering.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 2);
+        var c = Clustering.FitBest(points, 12, 5, 9, seed: 7, silhouetteSample: 500, threads: 2);
         foreach (var other in new[] { b, c })
         {
             Assert.Equal(a.K, other.K);
@@ -101,28 +101,28 @@ public class KMeansTests
             Assert.Equal(a.Centroids, other.Centroids);
             Assert.Equal(a.Tried, other.Tried);
         }
-        var single1 = KMeans.Fit(points, 12, 8, seed: 7, threads: 1);
-        var single2 = KMeans.Fit(points, 12, 8, seed: 7, threads: 2);
+        var single1 = Clustering.Fit(points, 12, 8, seed: 7, threads: 1);
+        var single2 = Clustering.Fit(points, 12, 8, seed: 7, threads: 2);
         Assert.Equal(single1.Assignments, single2.Assignments);
         Assert.Equal(single1.Silhouette, single2.Silhouette);
         // another seed starts elsewhere: on uniform noise it ends in another local optimum
-        var otherSeed = KMeans.Fit(points, 12, 8, seed: 8, threads: 2);
+        var otherSeed = Clustering.Fit(points, 12, 8, seed: 8, threads: 2);
         Assert.NotEqual(single1.Assignments, otherSeed.Assignments);
     }
 
     [Fact]
-    public void LloydConvergesToAFixedPoint()
+    public void EveryPointSitsWithItsNearestCentroid()
     {
         var rng = new Random(5);
         var points = Enumerable.Range(0, 2000 * 4).Select(_ => (float)rng.NextDouble()).ToArray();
-        var r = KMeans.Fit(points, 4, 10, seed: 3);
-        // every point sits with its nearest centroid (the bounds skipped no needed move)
+        var r = Clustering.Fit(points, 4, 10, seed: 3);
+        // every point sits with its nearest centroid
         for (var i = 0; i < 2000; i++)
         {
             var p = points.AsSpan(i * 4, 4);
-            var own = KMeans.SquaredDistance(p, r.Centroids.AsSpan(r.Assignments[i] * 4, 4));
+            var own = Clustering.SquaredDistance(p, r.Centroids.AsSpan(r.Assignments[i] * 4, 4));
             for (var c = 0; c < r.K; c++)
-                Assert.True(own <= KMeans.SquaredDistance(p, r.Centroids.AsSpan(c * 4, 4)) + 1e-5f);
+                Assert.True(own <= Clustering.SquaredDistance(p, r.Centroids.AsSpan(c * 4, 4)) + 1e-5f);
         }
     }
 
@@ -130,12 +130,12 @@ public class KMeansTests
     public void FewerPointsThanClusters()
     {
         float[] points = [0, 0, 1, 0, 10, 0];
-        var r = KMeans.Fit(points, 2, 5, seed: 1);
+        var r = Clustering.Fit(points, 2, 5, seed: 1);
         Assert.Equal(3, r.K);
         Assert.Equal(3, r.Assignments.Distinct().Count());
         Assert.Equal(0, r.Silhouette); // every point alone in its cluster
 
-        var best = KMeans.FitBest(points, 2, 2, 10, seed: 1);
+        var best = Clustering.FitBest(points, 2, 2, 10, seed: 1);
         Assert.Equal([2, 3], best.Tried.Select(t => t.K));
         Assert.Equal(2, best.K); // the two nearer points together beat three singletons
         Assert.Equal(best.Assignments[0], best.Assignments[1]);
@@ -145,16 +145,16 @@ public class KMeansTests
     public void IdenticalPointsMakeOneCluster()
     {
         var points = Enumerable.Repeat(new[] { 1.5f, -2f, 3f }, 40).SelectMany(p => p).ToArray();
-        var r = KMeans.Fit(points, 3, 4, seed: 2);
+        var r = Clustering.Fit(points, 3, 4, seed: 2);
         Assert.Equal(1, r.K);
         Assert.All(r.Assignments, a => Assert.Equal(0, a));
         Assert.Equal([1.5f, -2f, 3f], r.Centroids);
         Assert.Equal(0, r.Silhouette);
-        Assert.Equal(1, KMeans.FitBest(points, 3, 2, 6, seed: 2).K);
+        Assert.Equal(1, Clustering.FitBest(points, 3, 2, 6, seed: 2).K);
 
         // two distinct values repeated: never more clusters than distinct points
         var two = Enumerable.Range(0, 30).SelectMany(i => i % 2 == 0 ? new[] { 0f, 0f } : new[] { 1f, 1f }).ToArray();
-        var r2 = KMeans.Fit(two, 2, 5, seed: 2);
+        var r2 = Clustering.Fit(two, 2, 5, seed: 2);
         Assert.Equal(2, r2.K);
         Assert.Equal(1, r2.Silhouette, 6);
     }
@@ -163,7 +163,7 @@ public class KMeansTests
     public void OneClusterIsTheMean()
     {
         var (points, _) = Blobs(3, 50, 5, seed: 8);
-        var r = KMeans.Fit(points, 5, 1, seed: 1);
+        var r = Clustering.Fit(points, 5, 1, seed: 1);
         Assert.Equal(1, r.K);
         Assert.All(r.Assignments, a => Assert.Equal(0, a));
         for (var f = 0; f < 5; f++)
@@ -174,17 +174,17 @@ public class KMeansTests
     [Fact]
     public void EmptyInputAndBadArguments()
     {
-        var r = KMeans.FitBest([], 4, 2, 5, seed: 1);
+        var r = Clustering.FitBest([], 4, 2, 5, seed: 1);
         Assert.Equal(0, r.K);
         Assert.Empty(r.Assignments);
-        Assert.Equal(0, KMeans.Fit([], 4, 3, seed: 1).K);
-        Assert.Throws<ArgumentException>(() => KMeans.SquaredDistance([1, 2], [1, 2, 3]));
-        Assert.Equal(-1, KMeans.Nearest([1, 2], [], out _));
-        Assert.Equal(1, KMeans.Nearest([1, 2], [0, 0, 1, 3, 1, 1], out var d));
+        Assert.Equal(0, Clustering.Fit([], 4, 3, seed: 1).K);
+        Assert.Throws<ArgumentException>(() => Clustering.SquaredDistance([1, 2], [1, 2, 3]));
+        Assert.Equal(-1, Clustering.Nearest([1, 2], [], out _));
+        Assert.Equal(1, Clustering.Nearest([1, 2], [0, 0, 1, 3, 1, 1], out var d));
         Assert.Equal(1f, d);
-        Assert.Throws<ArgumentException>(() => KMeans.Fit([1, 2, 3], 2, 1, seed: 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit([1, 2], 2, 0, seed: 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.FitBest([1, 2], 2, 5, 4, seed: 1));
+        Assert.Throws<ArgumentException>(() => Clustering.Fit([1, 2, 3], 2, 1, seed: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Clustering.Fit([1, 2], 2, 0, seed: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Clustering.FitBest([1, 2], 2, 5, 4, seed: 1));
     }
 
     [Fact]
@@ -192,13 +192,13 @@ public class KMeansTests
     {
         // clusters {0, 1} and {10, 11} on a line
         float[] points = [0, 1, 10, 11];
-        var s = KMeans.Silhouette(points, 1, [0, 0, 1, 1]);
+        var s = Clustering.Silhouette(points, 1, [0, 0, 1, 1]);
         // point 0: a = 1, b = 10.5; point 1: a = 1, b = 9.5; the others mirror them
         var expected = ((10.5 - 1) / 10.5 + (9.5 - 1) / 9.5) / 2;
         Assert.Equal(expected, s, 6);
         // a point alone in its cluster contributes 0
         // (point 0: a = 1, b = 10; point 1: a = 1, b = 9)
-        Assert.Equal((0.9 + 8 / 9.0) / 4, KMeans.Silhouette([0, 1, 10, 20], 1, [0, 0, 1, 2]), 6);
+        Assert.Equal((0.9 + 8 / 9.0) / 4, Clustering.Silhouette([0, 1, 10, 20], 1, [0, 0, 1, 2]), 6);
     }
 
     [Fact]
@@ -207,8 +207,8 @@ public class KMeansTests
         var (points, truth) = Blobs(4, 500, 6, seed: 30);
         // overlap the blobs by labelling a tenth of the points wrongly, so the value is not near 1
         var labels = truth.Select((t, i) => i % 10 == 0 ? (t + 1) % 4 : t).ToArray();
-        var exact = KMeans.Silhouette(points, 6, labels, sampleSize: 2000);
-        var sampled = KMeans.Silhouette(points, 6, labels, sampleSize: 400, seed: 3);
+        var exact = Clustering.Silhouette(points, 6, labels, sampleSize: 2000);
+        var sampled = Clustering.Silhouette(points, 6, labels, sampleSize: 400, seed: 3);
         Assert.InRange(exact, 0.3, 0.95);
         Assert.Equal(exact, sampled, 1);
         Assert.NotEqual(exact, sampled);
