@@ -2,6 +2,7 @@
 # A/B of two builds of the app in the same hour on the same machine (the machines are shared and noisy: a ratio of runs
 # side by side means more than one absolute figure). Usage: bench/http/ab-bench.sh DIR_A DIR_B [ROUNDS]
 # DIR_A and DIR_B are checkouts of this repository (e.g. `git worktree add /tmp/a <commit>`); each is built in Release.
+# To compare one build with itself under other settings, pass a symlink to it as DIR_B and set B_ENV.
 #   1. import of ml-latest-small into a fresh Azurite on disk, A then B, ROUNDS times (/usr/bin/time)   target <= 30 s
 #   2. one Azurite in memory with ml-latest-small imported and a model trained; then, A, B, A, B ... each app in turn:
 #      GET /api/rest/v1/movies?search=star&limit=10, 64 connections             target >= 15,000 req/s, p99 <= 10 ms
@@ -21,6 +22,7 @@ azurite_bin=$here/../../tools/azurite/node_modules/.bin/azurite
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 conn() { echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$(($1 + 1))/devstoreaccount1;TableEndpoint=http://127.0.0.1:$(($1 + 2))/devstoreaccount1;"; }
 for dir in "$a" "$b"; do
+  [ "$dir" = "$b" ] && [ "$(cd "$a" && pwd -P)" = "$(cd "$b" && pwd -P)" ] && break   # one build compared with itself (B_ENV)
   dotnet build -c Release "$dir/src/MovieRecs.Functions" -v q --nologo >/dev/null
   dotnet build -c Release "$dir/src/MovieRecs.Cli" -v q --nologo >/dev/null
 done
