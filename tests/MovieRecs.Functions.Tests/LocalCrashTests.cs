@@ -184,7 +184,8 @@ public sealed class LocalCrashTests(ITestOutputHelper output) : IDisposable
     int? ReadPid()
     {
         var file = Path.Combine(_location, AzuriteProcess.PidFileName);
-        return File.Exists(file) && int.TryParse(File.ReadAllText(file), out var pid) ? pid : null;
+        // "{pid}", or "stopping {pid}" while that Azurite shuts down
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Split(' ')[^1], out var pid) ? pid : null;
     }
 
     /// <summary>Live node processes running Azurite on this data folder.</summary>

@@ -162,7 +162,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                 continue;
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, RatingRows.StatsRow(partition, movie.Key, stats, seq)));
             // A movie's rows and its aggregate row share one transaction where they fit, so a kill never leaves them apart.
-            if (transactions.Count == 0 || transactions[^1].Count + actions.Count > BatchSize)
+            if (transactions.Count == 0)
                 transactions.Add([]);
             foreach (var chunk in actions.Chunk(BatchSize))
             {

@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,10 +33,9 @@ public static class Access
     /// <summary>The caller, or a 401 problem when the token (or admin key) presented is not valid.</summary>
     public static async Task<(Caller Caller, ProblemHttpResult? Problem)> IdentifyAsync(HttpContext http)
     {
-        if (PresentedAdminKey(http) is { } key)
+        if (AdminKey.Presented(http.Request) is { } key)
         {
-            var configured = http.RequestServices.GetRequiredService<IConfiguration>()[AdminKey.SettingName];
-            return !string.IsNullOrEmpty(configured) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(configured))
+            return AdminKey.Matches(key, http.RequestServices.GetRequiredService<IConfiguration>()[AdminKey.SettingName])
                 ? (new Caller(null, true), null)
                 : (Caller.Anonymous, Unauthorized(http, $"The key in '{AdminKey.HeaderName}' / '{AdminKey.QueryName}' is not valid."));
         }
@@ -74,16 +71,14 @@ public static class Access
         return caller.UserId is null && !caller.IsAdmin ? Unauthorized(http, whose) : Forbidden(whose);
     }
 
-    /// <summary>Null when the caller is the account <paramref name="userId"/> itself or an admin; else the 401/403 problem.</summary>
-    public static async Task<ProblemHttpResult?> CheckSelfOrAdminAsync(HttpContext http, int userId)
+    /// <summary>The caller, and the 401/403 problem unless it is the account <paramref name="userId"/> itself or an admin.</summary>
+    public static async Task<(Caller Caller, ProblemHttpResult? Denied)> CheckSelfOrAdminAsync(HttpContext http, int userId)
     {
         var (caller, problem) = await IdentifyAsync(http);
-        if (problem is not null)
-            return problem;
-        if (caller.IsAdmin || caller.UserId == userId)
-            return null;
+        if (problem is not null || caller.IsAdmin || caller.UserId == userId)
+            return (caller, problem);
         var detail = $"User {userId}'s account is visible and changeable only with its own token or by an admin.";
-        return caller.UserId is null ? Unauthorized(http, detail) : Forbidden(detail);
+        return (caller, caller.UserId is null ? Unauthorized(http, detail) : Forbidden(detail));
     }
 
     /// <summary>A 401 problem; the response says how to authenticate (RFC 9110 requires WWW-Authenticate).</summary>
@@ -94,10 +89,4 @@ public static class Access
     }
 
     public static ProblemHttpResult Forbidden(string detail) => Problems.Status(StatusCodes.Status403Forbidden, "Forbidden", detail);
-
-    static string? PresentedAdminKey(HttpContext http)
-    {
-        string? key = http.Request.Headers[AdminKey.HeaderName];
-        return string.IsNullOrEmpty(key) ? (string.IsNullOrEmpty(http.Request.Query[AdminKey.QueryName]) ? null : http.Request.Query[AdminKey.QueryName].ToString()) : key;
-    }
 }

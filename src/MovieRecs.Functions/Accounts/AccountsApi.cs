@@ -173,9 +173,9 @@ public static partial class AccountsApi
             return errors.ToResult();
         if (await users.HasAccountAsync(id, cancellationToken) is not true || await accounts.GetAsync(id, cancellationToken) is not { } account)
             return Problems.NotFound($"No account for user {id}.");
-        if (await Access.CheckSelfOrAdminAsync(request.HttpContext, id) is { } denied)
+        var (caller, denied) = await Access.CheckSelfOrAdminAsync(request.HttpContext, id);
+        if (denied is not null)
             return denied;
-        var (caller, _) = await Access.IdentifyAsync(request.HttpContext);
         if (password is not null && caller.UserId == id)
         {
             // Your own password changes only with the current one (an admin may reset another account's).

@@ -32,17 +32,23 @@ public static class AdminKey
                 return Problems.Status(StatusCodes.Status403Forbidden, "Admin operations are disabled",
                     $"No admin key is configured ({SettingName}); admin operations stay closed.");
 
-            string? presented = http.Request.Headers[HeaderName];
-            if (string.IsNullOrEmpty(presented))
-                presented = http.Request.Query[QueryName];
-            if (string.IsNullOrEmpty(presented))
+            if (Presented(http.Request) is not { } presented)
                 return Problems.Status(StatusCodes.Status401Unauthorized, "Admin key required",
                     $"Send the admin key in the '{HeaderName}' header or the '{QueryName}' query parameter.");
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(configured)))
+            if (!Matches(presented, configured))
                 return Problems.Status(StatusCodes.Status401Unauthorized, "Invalid admin key",
                     $"The key in '{HeaderName}' / '{QueryName}' is not valid.");
             return await next(context);
         });
         return builder;
     }
+
+    /// <summary>The key the request presents (header, else query), or null.</summary>
+    public static string? Presented(HttpRequest request) =>
+        request.Headers[HeaderName].ToString() is { Length: > 0 } header ? header
+        : request.Query[QueryName].ToString() is { Length: > 0 } query ? query : null;
+
+    /// <summary>Compared in constant time; a missing configured key matches nothing.</summary>
+    public static bool Matches(string presented, string? configured) =>
+        !string.IsNullOrEmpty(configured) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(configured));
 }

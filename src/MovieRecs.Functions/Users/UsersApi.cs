@@ -75,7 +75,7 @@ public static class UsersApi
         AccountResource? account = null;
         if (await users.HasAccountAsync(id, cancellationToken) == true)
         {
-            if (await Access.CheckSelfOrAdminAsync(http, id) is { } denied)
+            if ((await Access.CheckSelfOrAdminAsync(http, id)).Denied is { } denied)
                 return denied;
             account = await accounts.GetAsync(id, cancellationToken) is { } a ? AccountsApi.ToResource(a) : null;
         }
