@@ -92,6 +92,8 @@ public class UserRatingsCacheTests
         var first = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult(stored));
         var again = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(2, 3, 2), Copy(1, 4, 1)]));
         Assert.Same(first, again);   // same rows (any order): what callers derived from the snapshot stays valid
+        Assert.True(cache.TryGet(5, 1, out var held));
+        Assert.Same(stored[0], held);   // the equal copies just read are dropped, not swapped in (they would age into the old generation)
 
         var changed = await cache.GetAllAsync(5, TimeSpan.Zero, () => Task.FromResult<IReadOnlyList<UserRatingRow>>([Copy(1, 4, 1), Copy(2, 5, 3)]));
         Assert.NotEqual(first.Version, changed.Version);

@@ -116,6 +116,15 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
             var loaded = await load();
             lock (entry.Gate)
             {
+                // The usual re-read finds what is held: keep the held objects (the version, the snapshot, and what
+                // callers derived from it stay). Swapping in equal copies every few seconds only promoted a few
+                // hundred thousand short-lived objects a minute to the old generation, and its collections showed
+                // as the tail latency of every endpoint that reads a user's ratings.
+                if (entry.CompleteAt != 0 && Holds(entry, loaded))
+                {
+                    entry.CompleteAt = started;
+                    return Snapshot(entry);
+                }
                 // Rows applied while the read ran may be newer than what it saw: keep those.
                 var recent = entry.Rows.Where(r => r.Value.At >= started).ToList();
                 var previous = entry.CompleteAt == 0 ? null : entry.Rows.ToDictionary(r => r.Key, r => r.Value.Copy);
@@ -141,6 +150,16 @@ public sealed class UserRatingsCache(int maxUsers = 5000, int maxRows = 500_000)
                 entry.Loading = null;
             EvictIfNeeded();
         }
+    }
+
+    static bool Holds(Entry entry, IReadOnlyList<UserRatingRow> loaded)
+    {
+        if (entry.Rows.Count != loaded.Count)
+            return false;
+        foreach (var copy in loaded)
+            if (!entry.Rows.TryGetValue(copy.MovieId, out var held) || held.Copy != copy)
+                return false;
+        return true;
     }
 
     /// <summary>Forgets one row (its state is unknown); a full snapshot of the user is no longer complete.</summary>
