@@ -50,7 +50,8 @@ public static class Extensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default);
         });
         services.AddCors(o => o.AddDefaultPolicy(p => p.AllowAnyOrigin().AllowAnyHeader().AllowAnyMethod()));
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer<SecuritySchemes>());
+        services.AddRateLimits(builder.Configuration);
         services.AddSingleton(TimeProvider.System);
 
         services.AddStorageClients(builder.Configuration);

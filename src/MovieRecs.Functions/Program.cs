@@ -24,6 +24,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
+app.UseRateLimiter();
 var deadline = RequestDeadline.From(app.Configuration);
 app.Use((http, next) => RequestDeadline.RunAsync(http, deadline, () => next(http)));
 app.MapApi();

@@ -20,6 +20,7 @@ public sealed class MovieRecsFactory(string connectionString, string? adminKey =
         builder.UseSetting("MovieRecs:StartAzurite", "false");
         builder.UseSetting("MovieRecs:SeedDemoData", seed ? "true" : "false");
         builder.UseSetting("MovieRecs:CatalogRefreshSeconds", "0.5");
+        builder.UseSetting("MovieRecs:RateLimit:SignInPerMinute", "100000");   // tests sign up many accounts from one client; LimitsTests sets its own
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

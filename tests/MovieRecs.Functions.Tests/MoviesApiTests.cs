@@ -174,6 +174,14 @@ public sealed class MoviesApiTests(AppFixture app)
     {
         var doc = await (await _client.GetAsync("/api/openapi/v1.json")).ReadJsonAsync();
         Assert.True(doc.GetProperty("paths").TryGetProperty("/api/rest/v1/movies", out _));
+        // The bearer scheme (and the admin key), so Swagger UI's Authorize can sign in and call protected endpoints.
+        var schemes = doc.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("http", schemes.GetProperty("bearer").GetProperty("type").GetString());
+        Assert.Equal("bearer", schemes.GetProperty("bearer").GetProperty("scheme").GetString());
+        Assert.Equal("x-functions-key", schemes.GetProperty("functionKey").GetProperty("name").GetString());
+        var security = doc.GetProperty("security").EnumerateArray().ToList();
+        Assert.Contains(security, r => r.TryGetProperty("bearer", out _));
+        Assert.Contains(security, r => r.EnumerateObject().Count() == 0);   // optional: most endpoints are public
         var ui = await _client.GetAsync("/api/docs/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         Assert.Contains("swagger", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);

@@ -14,13 +14,14 @@ public enum SignupOutcome { Created, UsernameTaken, EmailTaken }
 /// Accounts, in the <c>accounts</c> table: the account row (PartitionKey "account", RowKey "u{user}") and one
 /// reservation row per normalised username ("username") and email ("email") holding the user id. Uniqueness is a
 /// storage fact: a reservation is inserted if absent (409 when another signup, on any instance, has it), never checked
-/// by a read and then written. The user behind an account is an ordinary row in <c>users</c>, flagged <c>Account</c>.
+/// by a read and then written. Failed sign-ins are counted per account in partition "signin". The user behind an account is an ordinary row in <c>users</c>, flagged <c>Account</c>.
 /// </summary>
 public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider? time = null)
 {
     const string AccountPartition = "account";
     const string UsernamePartition = "username";
     const string EmailPartition = "email";
+    const string SignInPartition = "signin";
 
     /// <summary>A reservation with no account after this long was left by a signup that died half-way: it may be taken over.</summary>
     static readonly TimeSpan StaleReservation = TimeSpan.FromMinutes(2);
@@ -171,6 +172,67 @@ public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider
         var existing = await Table.GetEntityIfExistsAsync<TableEntity>(partition, key);
         if (existing.HasValue && existing.Value!.GetInt32("UserId") == userId)
             await Table.DeleteEntityAsync(partition, key, existing.Value.ETag);
+    }
+
+    /// <summary>Failed sign-ins in a row, and the end of a lockout that is on (else null).</summary>
+    public readonly record struct SignInState(int Failures, DateTimeOffset? LockedUntil);
+
+    /// <summary>The account's sign-in state, from its row in partition "signin" (none: no failures).</summary>
+    public async Task<SignInState> GetSignInStateAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        var row = await Table.GetEntityIfExistsAsync<TableEntity>(SignInPartition, MovieStore.UserRowKey(userId), cancellationToken: cancellationToken);
+        if (!row.HasValue)
+            return default;
+        var until = row.Value!.GetDateTimeOffset("LockedUntil");
+        return new SignInState(row.Value.GetInt32("Failures") ?? 0, until > _time.GetUtcNow() ? until : null);
+    }
+
+    /// <summary>
+    /// Counts a failed sign-in. The <paramref name="maxFailures"/>-th in a row locks the account for
+    /// <paramref name="lockout"/> (and starts the count again); returns the lockout's end then. Stored, so every
+    /// instance counts the same attempts; written at the row's ETag, so concurrent failures are all counted.
+    /// </summary>
+    public async Task<DateTimeOffset?> RecordFailedSignInAsync(int userId, int maxFailures, TimeSpan lockout)
+    {
+        var key = MovieStore.UserRowKey(userId);
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var row = await Table.GetEntityIfExistsAsync<TableEntity>(SignInPartition, key);
+            var failures = (row.HasValue ? row.Value!.GetInt32("Failures") ?? 0 : 0) + 1;
+            var entity = new TableEntity(SignInPartition, key) { ["Failures"] = failures };
+            DateTimeOffset? until = null;
+            if (failures >= maxFailures)
+            {
+                until = _time.GetUtcNow() + lockout;
+                entity["Failures"] = 0;
+                entity["LockedUntil"] = until.Value;
+            }
+            try
+            {
+                if (row.HasValue)
+                    await Table.UpdateEntityAsync(entity, row.Value!.ETag, TableUpdateMode.Replace);
+                else
+                    await Table.AddEntityAsync(entity);
+                return until;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 or 404)
+            {
+                // Another failure was counted meanwhile: count on top of it.
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A successful sign-in ends the run of failures.</summary>
+    public async Task ClearFailedSignInsAsync(int userId)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(SignInPartition, MovieStore.UserRowKey(userId));
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
     }
 
     /// <summary>Characters Table Storage refuses in keys are never valid in a username or email here anyway.</summary>

@@ -42,13 +42,13 @@ public static partial class AccountsApi
     {
         var v1 = api.MapGroup("/rest/v1").WithTags("Accounts");
         v1.MapPost("/accounts", SignupAsync).WithName("CreateAccount")
-            .DocumentsJsonBody<SignupRequest>()
+            .DocumentsJsonBody<SignupRequest>().RequireRateLimiting(RateLimits.SignInPolicy)
             .WithSummary("Sign up: username (3-32 of letters, digits, . _ -), email, password (8-128 characters), display_name?. Creates the account's user.");
         v1.MapPost("/auth/token", TokenAsync).WithName("SignIn")
-            .DocumentsJsonBody<TokenRequest>()
+            .DocumentsJsonBody<TokenRequest>().RequireRateLimiting(RateLimits.SignInPolicy)
             .WithSummary("Sign in with username (or email) and password: a bearer access token and a refresh token.");
         v1.MapPost("/auth/refresh", RefreshAsync).WithName("RefreshToken")
-            .DocumentsJsonBody<RefreshRequest>()
+            .DocumentsJsonBody<RefreshRequest>().RequireRateLimiting(RateLimits.SignInPolicy)
             .WithSummary("A new access token (and refresh token) for a refresh token that is still valid.");
         v1.MapPatch("/users/{id:int}", UpdateAsync).WithName("UpdateUser").WithTags("Users")
             .DocumentsJsonBody<UpdateAccountRequest>()
@@ -96,7 +96,8 @@ public static partial class AccountsApi
         return TypedResults.Created($"{request.PathBase}/api/rest/v1/users/{account!.UserId}", ToResource(account));
     }
 
-    static async Task<IResult> TokenAsync(HttpRequest request, AccountStore accounts, IPasswordHasher<Account> hasher, CancellationToken cancellationToken)
+    static async Task<IResult> TokenAsync(HttpRequest request, AccountStore accounts, IPasswordHasher<Account> hasher,
+        IOptions<SignInSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (body.Problem is { } problem)
@@ -114,10 +115,19 @@ public static partial class AccountsApi
             return errors.ToResult();
 
         var account = await accounts.FindByLoginAsync(login!, cancellationToken);
+        var state = account is null ? default : await accounts.GetSignInStateAsync(account.UserId, cancellationToken);
+        if (state.LockedUntil is { } locked)
+            return LockedOut(request.HttpContext, locked, time);
         // The hasher compares in constant time; an unknown name costs the same hash so timing does not tell it apart.
         var verdict = hasher.VerifyHashedPassword(account!, account?.PasswordHash ?? UnknownUserHash.Value(hasher), password!);
         if (account is null || verdict == PasswordVerificationResult.Failed)
+        {
+            if (account is not null && settings.Value.LockoutFailures > 0)
+                await accounts.RecordFailedSignInAsync(account.UserId, settings.Value.LockoutFailures, TimeSpan.FromMinutes(settings.Value.LockoutMinutes));
             return Access.Unauthorized(request.HttpContext, "Unknown username or wrong password.");
+        }
+        if (state.Failures > 0)
+            await accounts.ClearFailedSignInsAsync(account.UserId);
         return SignIn(account);
     }
 
@@ -226,6 +236,15 @@ public static partial class AccountsApi
         all.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         return TypedResults.Ok(new UsersPage(all.Skip(skip).Take(take).ToList(), all.Count, pageNumber, take));
+    }
+
+    /// <summary>429 while an account's sign-in is locked after repeated wrong passwords (even the right one is refused).</summary>
+    static ProblemHttpResult LockedOut(HttpContext http, DateTimeOffset until, TimeProvider time)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling((until - time.GetUtcNow()).TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Status(StatusCodes.Status429TooManyRequests, "Sign-in locked",
+            $"Too many wrong passwords for this account in a row; sign-in is locked for {seconds} s more.");
     }
 
     /// <summary>The bearer handler writes {token_type, access_token, expires_in, refresh_token}.</summary>

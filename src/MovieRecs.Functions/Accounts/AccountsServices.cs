@@ -20,10 +20,12 @@ public static class AccountsServices
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AccessSettings>>().Value);
         services.AddSingleton(sp => new AccountStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<UserStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
+        services.Configure<SignInSettings>(builder.Configuration.GetSection("MovieRecs:Accounts"));
+        var signIn = builder.Configuration.GetSection("MovieRecs:Accounts").Get<SignInSettings>() ?? new SignInSettings();
         services.AddAuthentication().AddBearerToken(BearerTokenDefaults.AuthenticationScheme, o =>
         {
-            o.BearerTokenExpiration = TimeSpan.FromHours(1);
-            o.RefreshTokenExpiration = TimeSpan.FromDays(14);
+            o.BearerTokenExpiration = TimeSpan.FromMinutes(signIn.AccessTokenMinutes);
+            o.RefreshTokenExpiration = TimeSpan.FromDays(signIn.RefreshTokenDays);
         });
         // Tokens are data-protected: every instance must share the key ring, so it lives in storage.
         services.AddDataProtection().SetApplicationName("MovieRecs");
@@ -31,6 +33,19 @@ public static class AccountsServices
             o.XmlRepository = new TableXmlRepository(sp.GetRequiredService<MovieStore>())));
         services.AddHostedService<AdminBootstrap>();
     }
+}
+
+/// <summary>Token lifetimes and the sign-in lockout (configuration section "MovieRecs:Accounts").</summary>
+public sealed class SignInSettings
+{
+    public double AccessTokenMinutes { get; set; } = 60;
+    public double RefreshTokenDays { get; set; } = 14;
+
+    /// <summary>Wrong passwords in a row that lock an account's sign-in (ASP.NET Core Identity's default, 5); 0: never.</summary>
+    public int LockoutFailures { get; set; } = 5;
+
+    /// <summary>How long a lockout lasts (Identity's default, 5 minutes).</summary>
+    public double LockoutMinutes { get; set; } = 5;
 }
 
 /// <summary>

@@ -8,8 +8,8 @@ namespace MovieRecs.Functions.Hosting;
 /// <summary>
 /// How a function and its standalone route run the same handler: the endpoint table (<see cref="Extensions.MapApi"/>)
 /// is built once per process, and each HTTP <c>[Function]</c> returns <see cref="Run"/>, an <see cref="IResult"/> that
-/// executes the endpoint of the same name (its route values bound from the path, its filters, its handler) against
-/// the request. Standalone, Kestrel routing runs the same endpoints directly.
+/// executes the endpoint of the same name (its route values bound from the path, the rate limiter, its filters, its
+/// handler) against the request. Standalone, Kestrel routing runs the same endpoints directly.
 /// </summary>
 public sealed class FunctionEndpoints(IServiceProvider services)
 {
@@ -18,13 +18,23 @@ public sealed class FunctionEndpoints(IServiceProvider services)
     readonly Lazy<FrozenDictionary<string, Entry>> _byName = new(() => Build(services));
     readonly TimeSpan _deadline = RequestDeadline.From(services.GetRequiredService<IConfiguration>());
 
+    // The middleware that standalone runs in front of the endpoints and belongs to the API's behaviour (not the host's):
+    // the rate limiter. Built once; it ends in the endpoint that Run selected.
+    readonly Lazy<RequestDelegate> _pipeline = new(() =>
+    {
+        var app = new ApplicationBuilder(services);
+        app.UseRateLimiter();
+        app.Run(static http => http.GetEndpoint()!.RequestDelegate!(http));
+        return app.Build();
+    });
+
     /// <summary>The endpoint table, as the functions see it (also what the metadata test compares with).</summary>
     public IEnumerable<RouteEndpoint> Endpoints => _byName.Value.Values.Select(e => e.Endpoint);
 
     /// <summary>The result of the function <paramref name="name"/>: its endpoint, run against the request.</summary>
     public IResult Run(string name, HttpRequest request) =>
         _byName.Value.TryGetValue(name, out var entry)
-            ? new EndpointResult(entry, _deadline)
+            ? new EndpointResult(entry, _deadline, _pipeline.Value)
             : throw new InvalidOperationException($"No endpoint named '{name}': every [Function] has an endpoint of its name (WithName).");
 
     static FrozenDictionary<string, Entry> Build(IServiceProvider services)
@@ -38,7 +48,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
                 new TemplateMatcher(TemplateParser.Parse(e.Endpoint.RoutePattern.RawText!.TrimStart('/')), new RouteValueDictionary(e.Endpoint.RoutePattern.Defaults))));
     }
 
-    sealed class EndpointResult(Entry entry, TimeSpan deadline) : IResult
+    sealed class EndpointResult(Entry entry, TimeSpan deadline, RequestDelegate pipeline) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)
         {
@@ -54,7 +64,7 @@ public sealed class FunctionEndpoints(IServiceProvider services)
             http.SetEndpoint(entry.Endpoint);
             try
             {
-                await RequestDeadline.RunAsync(http, deadline, () => entry.Endpoint.RequestDelegate!(http));
+                await RequestDeadline.RunAsync(http, deadline, () => pipeline(http));
             }
             catch (Exception e) when (!http.Response.HasStarted)
             {
