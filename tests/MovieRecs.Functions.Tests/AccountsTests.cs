@@ -240,6 +240,31 @@ public sealed class AccountsTests : IAsyncLifetime
         await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Get, "/api/rest/v1/users?limit=0", null), HttpStatusCode.BadRequest, "limit");
     }
 
+    [Fact]
+    public async Task Only_an_admin_grants_or_takes_the_admin_role_and_it_gives_admin_rights()
+    {
+        var lee = await SignupAsync("lee", "lee@example.com");
+        var mia = await SignupAsync("mia", "mia@example.com");
+        var leeToken = await TokenAsync("lee");
+        var adminToken = await TokenAsync(AdminName, AdminPassword);
+
+        // Not by oneself, and nothing changes.
+        Api.AssertProblem(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{lee}", leeToken, """{"is_admin": true}"""), HttpStatusCode.Forbidden);
+        await Api.AssertErrorsAsync(await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{lee}", adminToken, """{"is_admin": "yes"}"""), HttpStatusCode.BadRequest, "is_admin");
+        Assert.False((await _store.Accounts.GetEntityAsync<TableEntity>("account", MovieStore.UserRowKey(lee))).Value.GetBoolean("IsAdmin"));
+        Api.AssertProblem(await RateAsync(mia, leeToken), HttpStatusCode.Forbidden);
+
+        // Granted by an admin: the same token now has admin rights.
+        var granted = await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{lee}", adminToken, """{"is_admin": true}""");
+        Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
+        Assert.True((await granted.ReadJsonAsync()).GetProperty("is_admin").GetBoolean());
+        Assert.Equal(HttpStatusCode.Created, (await RateAsync(mia, leeToken)).StatusCode);
+
+        // Taken back (by the new admin itself here): the rights go with it.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Patch, $"/api/rest/v1/users/{lee}", leeToken, """{"is_admin": false}""")).StatusCode);
+        Api.AssertProblem(await RateAsync(mia, leeToken, rating: 2), HttpStatusCode.Forbidden);
+    }
+
     async Task<int> SignupAsync(string username, string email)
     {
         var response = await _client.PostJsonAsync("/api/rest/v1/accounts",

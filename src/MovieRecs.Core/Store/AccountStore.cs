@@ -80,11 +80,11 @@ public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider
 
     /// <summary>
     /// Changes the display name, email or password hash of <paramref name="account"/> (as read: a concurrent change makes
-    /// this <see cref="UpdateOutcome.Changed"/>). A new email is reserved first and the old one released after; a new
-    /// password gets a new security stamp, which ends the account's tokens.
+    /// this <see cref="UpdateOutcome.Changed"/>), or grants or takes the admin role. A new email is reserved first and the
+    /// old one released after; a new password gets a new security stamp, which ends the account's tokens.
     /// </summary>
     public async Task<(UpdateOutcome Outcome, Account? Account)> UpdateAsync(Account account, string? displayName, string? email, string? passwordHash,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool? isAdmin = null)
     {
         var newEmail = email is not null && Normalize(email) != Normalize(account.Email);
         if (newEmail && !await ReserveAsync(EmailPartition, Normalize(email!), account.UserId, cancellationToken))
@@ -95,7 +95,7 @@ public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider
             ["Email"] = email?.Trim() ?? account.Email,
             ["DisplayName"] = displayName ?? account.DisplayName,
             ["PasswordHash"] = passwordHash ?? account.PasswordHash,
-            ["IsAdmin"] = account.IsAdmin,
+            ["IsAdmin"] = isAdmin ?? account.IsAdmin,
             ["SecurityStamp"] = passwordHash is null ? account.SecurityStamp : Guid.NewGuid().ToString("N"),
             ["Created"] = account.Created,
         };

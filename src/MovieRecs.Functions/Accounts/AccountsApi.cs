@@ -16,7 +16,7 @@ public sealed record TokenRequest(string Username, string Password);
 
 public sealed record RefreshRequest(string RefreshToken);
 
-public sealed record UpdateAccountRequest(string? DisplayName, string? Email, string? Password, string? CurrentPassword);
+public sealed record UpdateAccountRequest(string? DisplayName, string? Email, string? Password, string? CurrentPassword, bool? IsAdmin);
 
 public sealed record AccountResource(int Id, string Username, string Email, string? DisplayName, bool IsAdmin, DateTimeOffset Created);
 
@@ -52,7 +52,7 @@ public static partial class AccountsApi
             .WithSummary("A new access token (and refresh token) for a refresh token that is still valid.");
         v1.MapPatch("/users/{id:int}", UpdateAsync).WithName("UpdateUser").WithTags("Users")
             .DocumentsJsonBody<UpdateAccountRequest>()
-            .WithSummary("Change an account's display_name, email or password (current_password required to change your own password); self or admin.");
+            .WithSummary("Change an account's display_name, email or password (current_password required to change your own password); self or admin. is_admin: an admin grants or takes the admin role.");
         v1.MapGet("/users", ListAsync).WithName("ListUsers").WithTags("Users")
             .WithSummary("Every user for an admin, only yourself for an account (paginated: limit 1..100, page from 1).");
         return api;
@@ -179,6 +179,14 @@ public static partial class AccountsApi
         var password = root.TryGetProperty("password", out var p) && p.ValueKind != JsonValueKind.Null ? Password(root, errors) : null;
         var current = root.TryGetProperty("current_password", out var c) && c.ValueKind != JsonValueKind.Null
             ? RequiredString(root, "current_password", errors, MaxPasswordLength, trim: false) : null;
+        bool? isAdmin = null;
+        if (root.TryGetProperty("is_admin", out var a) && a.ValueKind != JsonValueKind.Null)
+        {
+            if (a.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                isAdmin = a.GetBoolean();
+            else
+                errors.Add("is_admin", $"must be true or false (got {JsonFields.KindName(a)})");
+        }
         if (errors.Any)
             return errors.ToResult();
         if (await users.HasAccountAsync(id, cancellationToken) is not true || await accounts.GetAsync(id, cancellationToken) is not { } account)
@@ -186,6 +194,8 @@ public static partial class AccountsApi
         var (caller, denied) = await Access.CheckSelfOrAdminAsync(request.HttpContext, id);
         if (denied is not null)
             return denied;
+        if (isAdmin is not null && isAdmin != account.IsAdmin && !caller.IsAdmin)
+            return Access.Forbidden("Only an admin grants or takes the admin role.");
         if (password is not null && caller.UserId == id)
         {
             // Your own password changes only with the current one (an admin may reset another account's).
@@ -197,7 +207,8 @@ public static partial class AccountsApi
                 return errors.ToProblem(current is null ? StatusCodes.Status400BadRequest : StatusCodes.Status403Forbidden,
                     current is null ? "Invalid request" : "Wrong password");
         }
-        var (outcome, updated) = await accounts.UpdateAsync(account, displayName, email, password is null ? null : hasher.HashPassword(account, password), CancellationToken.None);
+        var (outcome, updated) = await accounts.UpdateAsync(account, displayName, email, password is null ? null : hasher.HashPassword(account, password),
+            CancellationToken.None, isAdmin);
         switch (outcome)
         {
             case AccountStore.UpdateOutcome.EmailTaken:
