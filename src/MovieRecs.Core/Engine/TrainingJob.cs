@@ -131,11 +131,14 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         ModelMetrics? metrics = null;
         string protocol;
         int evaluationTrain, evaluationTest;
-        if (ranker?.Holdout is { } holdout)
+        if (ranker?.Holdout is { } holdout && model.RatingHoldout is { } rating)
         {
+            // ranking from the ranker's time-ordered hold-out; stars from the rating model's own random hold-out
             var e = holdout.Result;
-            metrics = new ModelMetrics(e.Rmse, e.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, e.Ece, e.TestRatings, e.RankedUsers);
-            (protocol, evaluationTrain, evaluationTest) = (holdout.Protocol, holdout.TrainRatings, e.TestRatings);
+            metrics = new ModelMetrics(rating.Rmse, rating.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, rating.Ece, e.TestRatings, e.RankedUsers);
+            protocol = $"ranking metrics: {holdout.Protocol}. rmse, mae, ece: the served rating model's own hold-out ({rating.Ratings} ratings, "
+                + $"{Options.HoldoutFraction:P0} of all at random, seed {Options.Seed}) before it is refitted on all ratings; ece two-fold";
+            (evaluationTrain, evaluationTest) = (holdout.TrainRatings, e.TestRatings);
         }
         else
         {

@@ -186,7 +186,8 @@ public sealed class LearnedRanker
         var trainUsers = order[calibrationCount..];
         var calibrationUsers = order[..calibrationCount];
 
-        var earlyModel = RecommenderModel.Train(early.ToArray().AsSpan(), options with { RetrainLimit = 0, RankerEnabled = 0 });
+        // ranking only: the features read EASE, iALS and popularity, never a predicted rating, so the rating model's fit is skipped
+        var earlyModel = RecommenderModel.TrainForRanking(CollectionsMarshal.AsSpan(early), options with { RankerEnabled = 0 });
         var earlySpace = FeatureSpace.Build(CollectionsMarshal.AsSpan(early), movies);
         var context = new RankerContext(earlyModel, earlySpace);
         log?.Invoke($"ranker: base model on {early.Count} earlier ratings, {users.Count} users' latest {sorted.Length - early.Count} as labels: {sw.Elapsed.TotalSeconds:F2} s");
@@ -264,7 +265,6 @@ public sealed class LearnedRanker
             NumberOfThreads = 1,
             Silent = true,
         });
-        if (Environment.GetEnvironmentVariable("RK_TWICE") == "1") { var w0 = Stopwatch.StartNew(); trainer.Fit(view); log?.Invoke($"first fit {w0.Elapsed.TotalSeconds:F2}"); sw.Restart(); }
         var transformer = trainer.Fit(view);
         VBuffer<float> weights = default;
         transformer.Model.GetFeatureWeights(ref weights);
