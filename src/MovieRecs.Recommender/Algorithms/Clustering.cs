@@ -30,6 +30,8 @@ public static class Clustering
 {
     public const int DefaultMaxIterations = 100;
     public const int DefaultSilhouetteSample = 2000;
+    /// <summary>Iterations of each fit of the k search on a sample (the chosen k's fit on all points gets the full count).</summary>
+    public const int SearchIterations = 20;
 
     /// <summary>Clusters <paramref name="points"/> (n × dim, row-major) into at most <paramref name="k"/> clusters.</summary>
     /// <param name="threads">0 = all cores.</param>
@@ -75,7 +77,7 @@ public static class Clustering
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             var k = hi - t;
-            var (a, c, kk) = FitOne(searchPoints, searchN, dim, Math.Min(k, searchDistinct), seed, maxIterations);
+            var (a, c, kk) = FitOne(searchPoints, searchN, dim, Math.Min(k, searchDistinct), seed, searchOnSample ? Math.Min(maxIterations, SearchIterations) : maxIterations);
             fits[k - lo] = (a, c, kk, searchOnSample ? sample.MeanOfSampleLabels(a, kk, 1) : sample.Mean(a, kk, 1));
         });
 
