@@ -7,6 +7,9 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --filter '*'
 //   Print the first results of a query:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --query "star wa"
+//   Uncached recommendation (fold-in, candidates, ranker) on ml-latest-small, p50/p90/p99 per call (Stopwatch):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --recommend [--rounds 5]
+//   ... or with BenchmarkDotNet: -- --filter '*RecommendationBenchmarks*'
 //   Time reading a ratings file (e.g. ml-25m's ratings.csv):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --parse path/to/ratings.csv
 using System.Diagnostics;
@@ -37,6 +40,8 @@ public static class Program
             return Show(data, q);
         if (Option(args, "--parse") is { } path)
             return Parse(path);
+        if (args.Contains("--recommend"))
+            return UncachedRecommendation.Percentiles(data, int.TryParse(Option(args, "--rounds"), out var rounds) ? rounds : 5);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

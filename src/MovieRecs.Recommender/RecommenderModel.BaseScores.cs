@@ -52,7 +52,4 @@ public sealed partial class RecommenderModel
     internal ReadOnlySpan<float> IalsItemVector(int i) => IalsItems.AsSpan(i * IalsFactors, IalsFactors);
 
     internal int MovieIndex(int movieId) => ItemMap.IndexOf(movieId);
-
-    /// <summary>The rating model's prediction for an internal movie index.</summary>
-    internal float PredictForRanking(UserProfile profile, int i) => PredictIndex(profile, i);
 }

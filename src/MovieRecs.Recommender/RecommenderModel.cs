@@ -126,7 +126,15 @@ public sealed partial class RecommenderModel
         return Train(d, options ?? new TrainingOptions(), log, sw.Elapsed);
     }
 
-    static RecommenderModel Train(RatingData d, TrainingOptions options, Action<string>? log, TimeSpan dataTime)
+    /// <summary>A model for ranking only (EASE, iALS, popularity; ratings predicted by the baseline alone): what the
+    /// learned ranker's features need from the earlier ratings, without the cost of the rating model.</summary>
+    internal static RecommenderModel TrainForRanking(ReadOnlySpan<Rating> ratings, TrainingOptions options) =>
+        Train(RatingData.Build(ratings), options, null, TimeSpan.Zero, rankingOnly: true);
+
+    /// <summary>How the rating model did on its own hold-out (null for a loaded or ranking-only model).</summary>
+    public RatingHoldoutResult? RatingHoldout { get; private init; }
+
+    static RecommenderModel Train(RatingData d, TrainingOptions options, Action<string>? log, TimeSpan dataTime, bool rankingOnly = false)
     {
         if (d.Count == 0)
             throw new ArgumentException("there are no ratings to train on");
@@ -146,31 +154,43 @@ public sealed partial class RecommenderModel
         }
         log?.Invoke($"data ({d.Users} users, {d.Items} movies, {d.Count} ratings): {dataTime.TotalSeconds:F2} s");
 
-        // rating model on the data minus a hold-out → blend weights and calibration from the hold-out; on data small
-        // enough it is fitted again on everything (the held-out tenth matters there), on large data it is kept
-        var fraction = Math.Min(options.HoldoutFraction, options.HoldoutMaxRatings / (double)d.Count);
-        var hold = Holdout.Create(d, fraction, options.Seed);
-        if (hold.Count == d.Count)
-            hold = Holdout.None(d); // tiny data: nothing would be left to fit on
-        var rating = RatingModel.Fit(d, hold, options, Hash.Mix(seed, 1), threads);
-        var comps = rating.HoldoutComponents(d, hold);
-        rating.FitBlend(comps, hold.Values);
-        var holdPred = rating.HoldoutPredictions(comps, hold.Users, hold.Items);
-        var liked = hold.Values.Select(v => v >= options.LikeThreshold).ToArray();
-        var calibration = IsotonicCalibration.Fit(holdPred, liked);
-        rating.Calibration = calibration;
-        Stage($"rating model on {d.Count - hold.Count} ratings, blend and calibration on {hold.Count} held out");
-        if (d.Count <= options.RetrainLimit && hold.Count > 0)
+        RatingModel rating;
+        RatingHoldoutResult? ratingHoldout = null;
+        if (rankingOnly)
         {
-            var blend = rating.Blend;
-            rating = null!;
-            comps = default;
-            rating = RatingModel.Fit(d, Holdout.None(d), options, Hash.Mix(seed, 2), threads);
-            rating.Blend = blend;
-            rating.Calibration = calibration;
-            Stage("rating model refitted on all ratings");
+            rating = RatingModel.BaselineOnly(d, options);
+            Stage("baseline rating model");
         }
-        hold = null!;
+        else
+        {
+            // rating model on the data minus a hold-out → blend weights and calibration from the hold-out; on data small
+            // enough it is fitted again on everything (the held-out tenth matters there), on large data it is kept
+            var fraction = Math.Min(options.HoldoutFraction, options.HoldoutMaxRatings / (double)d.Count);
+            var hold = Holdout.Create(d, fraction, options.Seed);
+            if (hold.Count == d.Count)
+                hold = Holdout.None(d); // tiny data: nothing would be left to fit on
+            rating = RatingModel.Fit(d, hold, options, Hash.Mix(seed, 1), threads);
+            var comps = rating.HoldoutComponents(d, hold);
+            rating.FitBlend(comps, hold.Values);
+            var holdPred = rating.HoldoutPredictions(comps, hold.Users, hold.Items);
+            var liked = hold.Values.Select(v => v >= options.LikeThreshold).ToArray();
+            var calibration = IsotonicCalibration.Fit(holdPred, liked);
+            rating.Calibration = calibration;
+            if (hold.Count > 0)
+                ratingHoldout = RatingHoldoutResult.Measure(holdPred, hold.Values, options.LikeThreshold);
+            Stage($"rating model on {d.Count - hold.Count} ratings, blend and calibration on {hold.Count} held out");
+            if (d.Count <= options.RetrainLimit && hold.Count > 0)
+            {
+                var blend = rating.Blend;
+                rating = null!;
+                comps = default;
+                rating = RatingModel.Fit(d, Holdout.None(d), options, Hash.Mix(seed, 2), threads);
+                rating.Blend = blend;
+                rating.Calibration = calibration;
+                Stage("rating model refitted on all ratings");
+            }
+            hold = null!;
+        }
 
         var (easeItems, easeB) = Ease.Fit(d, new EaseSettings
         {
@@ -204,9 +224,34 @@ public sealed partial class RecommenderModel
             IalsUsers = ialsUsers,
             IalsItems = ialsItems,
             Popularity = popularity,
+            RatingHoldout = ratingHoldout,
         };
         model.Prepare();
         Stage("finish");
         return model;
+    }
+}
+
+/// <summary>
+/// The rating model measured on the ratings it held out to fit its blend and calibration (a random share of every
+/// rating, <see cref="TrainingOptions.HoldoutFraction"/>): RMSE and MAE of the blended predictions (three blend weights
+/// are fitted on the same rows: negligible optimism), and the ECE of the like-probabilities two-fold (each half mapped
+/// by an isotonic calibration fitted on the other half, since the served calibration is fitted on all of them).
+/// </summary>
+public sealed record RatingHoldoutResult(double Rmse, double Mae, double Ece, int Ratings)
+{
+    internal static RatingHoldoutResult Measure(float[] predicted, float[] actual, float likeThreshold)
+    {
+        var liked = actual.Select(v => v >= likeThreshold).ToArray();
+        var probability = new float[predicted.Length];
+        for (var half = 0; half < 2; half++)
+        {
+            var fit = Enumerable.Range(0, predicted.Length).Where(t => (t & 1) != half).ToArray();
+            var map = IsotonicCalibration.Fit(fit.Select(t => predicted[t]).ToArray(), fit.Select(t => liked[t]).ToArray());
+            for (var t = half; t < predicted.Length; t += 2)
+                probability[t] = map.Map(predicted[t]);
+        }
+        return new RatingHoldoutResult(Evaluation.Metrics.Rmse(predicted, actual), Evaluation.Metrics.Mae(predicted, actual),
+            Evaluation.Metrics.ExpectedCalibrationError(probability, liked), predicted.Length);
     }
 }

@@ -75,6 +75,23 @@ public class ClusteringTests
     }
 
     [Fact]
+    public void FitBestSearchesKOnTheSampleAndFitsTheChosenKOnEveryPoint()
+    {
+        // 2,100 points, a 500-point sample: k is chosen on the sample, then fitted on all points
+        var (points, truth) = Blobs(blobs: 7, perBlob: 300, dim: 8, seed: 31);
+        var r = Clustering.FitBest(points, 8, 2, 12, seed: 5, silhouetteSample: 500);
+        Assert.Equal(7, r.K);
+        Assert.Equal(truth.Length, r.Assignments.Length);
+        Assert.True(SamePartition(r.Assignments, truth));
+        Assert.Equal(Enumerable.Range(2, 11), r.Tried.Select(t => t.K));
+        Assert.Equal(r.Tried.Max(t => t.Silhouette), r.Tried.Single(t => t.K == 7).Silhouette);
+        // the final fit is the plain fit of that k on everything
+        var single = Clustering.Fit(points, 8, 7, seed: 5, silhouetteSample: 500);
+        Assert.Equal(single.Assignments, r.Assignments);
+        Assert.Equal(single.Silhouette, r.Silhouette, 6);
+    }
+
+    [Fact]
     public void FitBestAgreesWithFitForTheChosenK()
     {
         var (points, _) = Blobs(5, 80, 8, seed: 21);

@@ -26,6 +26,23 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void ATrainedModelReportsItsRatingHoldOutAndALoadedOneDoesNot()
+    {
+        var data = Synthetic.Make();
+        var model = RecommenderModel.Train(data, Synthetic.FastOptions);
+        var holdout = model.RatingHoldout!;
+        // the rating model's hold-out is a tenth of the ratings, measured before the refit on all of them
+        Assert.InRange(holdout.Ratings, data.Length / 20, data.Length / 5);
+        Assert.InRange(holdout.Rmse, 0.05, 1.5);
+        Assert.InRange(holdout.Mae, 0.01, holdout.Rmse);
+        Assert.InRange(holdout.Ece, 0, 0.2);
+        using var ms = new MemoryStream();
+        model.Save(ms);
+        ms.Position = 0;
+        Assert.Null(RecommenderModel.Load(ms).RatingHoldout);
+    }
+
+    [Fact]
     public void AnotherSeedGivesAnotherModel()
     {
         var data = Synthetic.Make();

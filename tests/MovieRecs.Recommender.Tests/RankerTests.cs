@@ -85,6 +85,21 @@ public class RankerTests(SyntheticRankerFixture fx) : IClassFixture<SyntheticRan
     }
 
     [Fact]
+    public void TheHoldOutEvaluationCoversTheUsersTheRankerDidNotTrainOnAndTheirNextRatings()
+    {
+        var holdout = fx.Ranker.Holdout!;
+        var report = fx.Ranker.Report!;
+        Assert.Equal(report.CalibrationUsers, holdout.Users);
+        Assert.Equal(report.CalibrationUsers, holdout.Result.RankedUsers);
+        // each of those users holds out their latest fifth: far fewer test rows than training rows
+        Assert.InRange(holdout.Result.TestRatings, holdout.Users, holdout.TrainRatings / 3);
+        Assert.True(holdout.TrainRatings < fx.Ratings.Length);
+        Assert.InRange(holdout.Result.NdcgAtK, 0.05, 1);
+        Assert.InRange(holdout.Result.PrecisionAtK, 0.05, 1);
+        Assert.Contains("time-ordered", holdout.Protocol);
+    }
+
+    [Fact]
     public void SavedAndLoadedRankerGivesTheSameLists()
     {
         using var zip = new MemoryStream();

@@ -164,7 +164,7 @@ public static class ModelCommands
                 Console.WriteLine($"  {"cold hits",-16}{result.ColdHits,10}  (movies without training ratings)");
                 if (ranker?.Report is { } report)
                     Console.WriteLine($"  ranker: hold-out NDCG@10 {report.HoldoutNdcg:F4} (base {report.HoldoutBaseNdcg:F4}), ECE {report.Ece:F4} (top 10 {report.EceTop10:F4}), candidate recall {report.CandidateRecall:P1}; "
-                        + string.Join(", ", report.Features.Take(8).Select(x => $"{x.Name} {x.Importance:F3}")));
+                        + string.Join(", ", report.Features.Take(p.GetValue(verbose) ? report.Features.Count : 8).Select(x => $"{x.Name} {x.Importance:F3}")));
                 Console.WriteLine($"  {"train seconds",-16}{trainSeconds,10:F2}");
                 Console.WriteLine($"  {"peak memory MB",-16}{peakMb,10:F0}");
             }

@@ -26,8 +26,9 @@ public sealed class PermanentTrainingException(string message) : Exception(messa
 
 /// <summary>
 /// One training run, shared by the queue-triggered function, the standalone listener and <c>movierecs train</c>:
-/// read every rating, evaluate on a per-user hold-out, train the served model on everything, cluster its movies, write
-/// the version create-only, then move the active pointer. A failure records its error and leaves the active model alone.
+/// read every rating; train the served model on everything and cluster its movies while the learned ranker trains beside
+/// it on its time-ordered hold-out (which also gives the run's evaluation); write the version create-only, then move the
+/// active pointer. A failure records its error and leaves the active model alone.
 /// </summary>
 public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimeProvider? time = null, Action<string>? log = null)
 {
@@ -38,7 +39,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     /// <summary>Options the run trains with (product defaults).</summary>
     public TrainingOptions Options { get; init; } = new();
 
-    /// <summary>Share of each user's ratings held out for the evaluation (users with at least <see cref="MinRatingsToHoldOut"/>).</summary>
+    /// <summary>Without a ranker (switched off, or too little data for its hold-out): share of each user's ratings held out for the evaluation (users with at least <see cref="MinRatingsToHoldOut"/>).</summary>
     public double HoldoutFraction { get; init; } = 0.1;
     public int MinRatingsToHoldOut { get; init; } = 5;
 
@@ -95,32 +96,25 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             throw new PermanentTrainingException("There are no ratings to train on.");
 
         var movies = (await store.LoadMoviesAsync(cancellationToken)).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
-        var (train, test) = Split(ratings, HoldoutFraction, MinRatingsToHoldOut, Options.Seed);
-        var sw = Stopwatch.StartNew();
-        ModelMetrics? metrics = null;
-        if (test.Length > 0)
-        {
-            // the evaluation covers what is served: the base models and, when enabled, the ranker over them
-            var evaluationModel = await Task.Run(() => RecommenderModel.Train(train.AsSpan(), Options), cancellationToken);
-            var evaluationRanker = await Task.Run(() => TrainRanker(train, movies), cancellationToken);
-            var e = await Task.Run(() => Evaluator.Evaluate(evaluationModel, test, 10, Options.Threads, evaluationRanker?.ListsFor(evaluationModel, train)), cancellationToken);
-            metrics = new ModelMetrics(e.Rmse, e.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, e.Ece, e.TestRatings, e.RankedUsers);
-            log?.Invoke($"evaluation on {test.Length} held-out ratings: rmse {e.Rmse:F4}, ndcg@10 {e.NdcgAtK:F4} ({sw.Elapsed.TotalSeconds:F2} s)");
-        }
-        var evaluationSeconds = sw.Elapsed.TotalSeconds;
-        cancellationToken.ThrowIfCancellationRequested();
 
-        sw.Restart();
+        // The ranker (with its own time-ordered hold-out, which is also the run's evaluation) and the served model do not
+        // depend on each other: they train side by side, each on the cores the other leaves idle (LightGBM is one thread).
+        var sw = Stopwatch.StartNew();
+        var rankerTask = Task.Run(() => TrainRanker(ratings, movies), cancellationToken);
         var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), Options), cancellationToken);
         var trainSeconds = sw.Elapsed.TotalSeconds;
         using var buffer = new MemoryStream();
         model.Save(buffer);
         log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s, {buffer.Length} bytes");
 
+        // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
+        var clusterWatch = Stopwatch.StartNew();
+        var (clusters, clustersJson) = await ClusterAsync(model, cancellationToken);
+        double? clusterSeconds = clusters is null ? null : clusterWatch.Elapsed.TotalSeconds;
+
         // the learned ranker, the last stage; its files go into the version beside model.bin
-        sw.Restart();
-        var ranker = await Task.Run(() => TrainRanker(ratings, movies), cancellationToken);
-        double? rankerSeconds = ranker is null ? null : sw.Elapsed.TotalSeconds;
+        var ranker = await rankerTask;
+        double? rankerSeconds = ranker is null ? null : ranker.Report?.Seconds;
         BinaryData? rankerZip = null, rankerData = null;
         if (ranker is not null)
         {
@@ -129,19 +123,45 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             ranker.Save(zip, data);
             (rankerZip, rankerData) = (new BinaryData(zip.ToArray()), new BinaryData(data.ToArray()));
         }
+        cancellationToken.ThrowIfCancellationRequested();
 
-        // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
+        // The evaluation: the ranker's hold-out when there is a ranker (no extra training), else a random per-user
+        // hold-out with a base model of its own (small data or the ranker switched off).
         sw.Restart();
-        var (clusters, clustersJson) = await ClusterAsync(model, cancellationToken);
-        double? clusterSeconds = clusters is null ? null : sw.Elapsed.TotalSeconds;
+        ModelMetrics? metrics = null;
+        string protocol;
+        int evaluationTrain, evaluationTest;
+        if (ranker?.Holdout is { } holdout && model.RatingHoldout is { } rating)
+        {
+            // ranking from the ranker's time-ordered hold-out; stars from the rating model's own random hold-out
+            var e = holdout.Result;
+            metrics = new ModelMetrics(rating.Rmse, rating.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, rating.Ece, e.TestRatings, e.RankedUsers);
+            protocol = $"ranking metrics: {holdout.Protocol}. rmse, mae, ece: the served rating model's own hold-out ({rating.Ratings} ratings, "
+                + $"{Options.HoldoutFraction:P0} of all at random, seed {Options.Seed}) before it is refitted on all ratings; ece two-fold";
+            (evaluationTrain, evaluationTest) = (holdout.TrainRatings, e.TestRatings);
+        }
+        else
+        {
+            var (train, test) = Split(ratings, HoldoutFraction, MinRatingsToHoldOut, Options.Seed);
+            if (test.Length > 0)
+            {
+                var evaluationModel = await Task.Run(() => RecommenderModel.Train(train.AsSpan(), Options), cancellationToken);
+                var e = await Task.Run(() => Evaluator.Evaluate(evaluationModel, test, 10, Options.Threads), cancellationToken);
+                metrics = new ModelMetrics(e.Rmse, e.Mae, e.PrecisionAtK, e.RecallAtK, e.NdcgAtK, e.MapAtK, e.Ece, e.TestRatings, e.RankedUsers);
+            }
+            protocol = $"per-user hold-out: {HoldoutFraction:P0} of the ratings of each user with at least {MinRatingsToHoldOut}, seed {Options.Seed}; "
+                + "metrics of a model trained on the rest; the served model is trained on all ratings";
+            (evaluationTrain, evaluationTest) = (train.Length, test.Length);
+        }
+        var evaluationSeconds = ranker?.Holdout?.Seconds ?? sw.Elapsed.TotalSeconds;
+        if (metrics is not null)
+            log?.Invoke($"evaluation on {metrics.TestRatings} held-out ratings: rmse {metrics.Rmse:F4}, ndcg@10 {metrics.NdcgAt10:F4}");
 
         var manifest = new ModelManifest(
             ModelRepository.VersionFor(startedAt, runId), runId, _time.GetUtcNow(), RecommenderModel.Algorithm, RecommenderModel.FormatVersion,
             Options.ToParameters().ToDictionary(p => p.Key, p => p.Value),
-            new ModelDataCounts(model.UserCount, model.MovieCount, ratings.Length, skipped, train.Length, test.Length),
-            metrics,
-            $"per-user hold-out: {HoldoutFraction:P0} of the ratings of each user with at least {MinRatingsToHoldOut}, seed {Options.Seed}; "
-            + "metrics of a model trained on the rest; the served model is trained on all ratings",
+            new ModelDataCounts(model.UserCount, model.MovieCount, ratings.Length, skipped, evaluationTrain, evaluationTest),
+            metrics, protocol,
             readSeconds, trainSeconds, evaluationSeconds, total.Elapsed.TotalSeconds, buffer.Length, CodeVersion,
             clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length),
             ModelRepository.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)),

@@ -22,13 +22,16 @@ public sealed record KMeansResult(int K, int[] Assignments, float[] Centroids, d
 /// </summary>
 /// <remarks>
 /// The silhouette is computed on a seeded sample of at most <see cref="DefaultSilhouetteSample"/> points (the exact value
-/// costs n² distances); its pairwise distances are computed once and shared by every k tried. <see cref="FitBest"/> fits
+/// costs n² distances); its pairwise distances are computed once and shared by every k tried. When there are more points
+/// than the sample, <see cref="FitBest"/> searches k by fitting the sample alone and fits only the chosen k on all points. <see cref="FitBest"/> fits
 /// one k per thread; each fit is single-threaded and seeded, so the result does not depend on the thread count.
 /// </remarks>
 public static class Clustering
 {
     public const int DefaultMaxIterations = 100;
     public const int DefaultSilhouetteSample = 2000;
+    /// <summary>Iterations of each fit of the k search on a sample (the chosen k's fit on all points gets the full count).</summary>
+    public const int SearchIterations = 20;
 
     /// <summary>Clusters <paramref name="points"/> (n × dim, row-major) into at most <paramref name="k"/> clusters.</summary>
     /// <param name="threads">0 = all cores.</param>
@@ -63,13 +66,19 @@ public static class Clustering
         var lo = Math.Min(minK, hi);
         var count = hi - lo + 1;
         var sample = SilhouetteSample.Create(points, n, dim, silhouetteSample, Hash.Mix((ulong)(uint)seed, SampleSalt), threads);
+        // Above the sample size, every k is fitted on the sample alone (the silhouette only looks at it) and only the
+        // chosen k on all points: the search then costs about sample/n of fitting every k on everything.
+        var searchOnSample = sample.Count < n;
+        var searchPoints = searchOnSample ? sample.Gather(points, dim) : points;
+        var searchN = searchOnSample ? sample.Count : n;
+        var searchDistinct = searchOnSample ? Distinct(searchPoints, searchN, dim) : hi;
         var fits = new (int[] Assign, float[] Centroids, int K, double Silhouette)[count];
         // largest k first: they take longest, so the threads finish together
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             var k = hi - t;
-            var (a, c, kk) = FitOne(points, n, dim, k, seed, maxIterations);
-            fits[k - lo] = (a, c, kk, sample.Mean(a, kk, 1));
+            var (a, c, kk) = FitOne(searchPoints, searchN, dim, Math.Min(k, searchDistinct), seed, searchOnSample ? Math.Min(maxIterations, SearchIterations) : maxIterations);
+            fits[k - lo] = (a, c, kk, searchOnSample ? sample.MeanOfSampleLabels(a, kk, 1) : sample.Mean(a, kk, 1));
         });
 
         var tried = new List<(int K, double Silhouette)>(count);
@@ -83,7 +92,10 @@ public static class Clustering
                 tried.Add((fits[t].K, fits[t].Silhouette));
         }
         var f = fits[best];
-        return new KMeansResult(f.K, f.Assign, f.Centroids, f.Silhouette, tried.AsReadOnly());
+        if (!searchOnSample)
+            return new KMeansResult(f.K, f.Assign, f.Centroids, f.Silhouette, tried.AsReadOnly());
+        var (assign, centroids, kFinal) = FitOne(points, n, dim, f.K, seed, maxIterations);
+        return new KMeansResult(kFinal, assign, centroids, sample.Mean(assign, kFinal, threads), tried.AsReadOnly());
     }
 
     /// <summary>Distinct points (ML.NET's k-means++ refuses a k above it).</summary>
@@ -281,6 +293,27 @@ public static class Clustering
                 }
             }, Math.Max(8, 65_536 / Math.Max(1, s * dim)));
             return new SilhouetteSample(chosen, distance);
+        }
+
+        public int Count => _points.Length;
+
+        /// <summary>The sampled points' coordinates (Count × dim).</summary>
+        public float[] Gather(float[] x, int dim)
+        {
+            var result = new float[_points.Length * dim];
+            for (var t = 0; t < _points.Length; t++)
+                x.AsSpan(_points[t] * dim, dim).CopyTo(result.AsSpan(t * dim, dim));
+            return result;
+        }
+
+        /// <summary><see cref="Mean"/> of a labelling of the sample itself (label t for the t-th sampled point).</summary>
+        public double MeanOfSampleLabels(int[] sampleAssign, int k, int threads)
+        {
+            var max = _points.Length == 0 ? 0 : _points[^1] + 1;
+            var full = new int[max];
+            for (var t = 0; t < _points.Length; t++)
+                full[_points[t]] = sampleAssign[t];
+            return Mean(full, k, threads);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

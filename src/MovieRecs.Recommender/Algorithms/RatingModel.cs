@@ -79,6 +79,42 @@ internal sealed class RatingModel
         };
     }
 
+    /// <summary>The baseline μ + b_u + b_i alone (no factorisation, no neighbour lists): for a model that only ranks,
+    /// such as the learned ranker's model of the earlier ratings, where the rating model's fit would be wasted.</summary>
+    public static RatingModel BaselineOnly(RatingData d, TrainingOptions o)
+    {
+        double sum = 0;
+        float min = float.MaxValue, max = float.MinValue;
+        foreach (var v in d.UserValues)
+        {
+            sum += v;
+            min = MathF.Min(min, v);
+            max = MathF.Max(max, v);
+        }
+        var mean = (float)(sum / Math.Max(1, d.Count));
+        var (bu, bi) = BiasModel.Fit(d, Holdout.None(d), mean, o.BaselineUserRegularization, o.BaselineItemRegularization, 10);
+        var itemCounts = new int[d.Items];
+        var userCounts = new int[d.Users];
+        for (var u = 0; u < d.Users; u++)
+        {
+            userCounts[u] = d.UserCount(u);
+            for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                itemCounts[d.UserItems[p]]++;
+        }
+        return new RatingModel
+        {
+            MinRating = min, MaxRating = max, Mf = [],
+            Knn = new ItemKnnModel
+            {
+                Mean = mean, UserBias = bu, ItemBias = bi, ListPtr = new int[d.Items + 1], ListItems = [], ListSims = [],
+                Neighbors = o.KnnNeighbors, UserBiasRegularization = o.BaselineUserRegularization,
+            },
+            Blend = [0f, 0f, 1f],
+            Calibration = new IsotonicCalibration([0f], [0.5f]),
+            ItemCounts = itemCounts, UserCounts = userCounts,
+        };
+    }
+
     /// <summary>The baseline μ + b_u + b_i with whatever is known (user index or item index may be −1).</summary>
     public float Baseline(int user, float userBias, int item)
     {

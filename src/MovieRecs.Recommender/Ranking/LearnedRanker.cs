@@ -26,6 +26,16 @@ public sealed record RankerReport(
     double Seconds);
 
 /// <summary>
+/// The evaluation a training run gets from the ranker's own hold-out, so it needs no model of its own: the users kept
+/// out of the ranker's training (the calibration users), their latest ratings as the test set, ranked by the ranker
+/// over the base model trained on everything before them.
+/// </summary>
+/// <param name="Result">Ranking metrics of the ranker's lists; RMSE, MAE and ECE of the base model's rating predictions.</param>
+/// <param name="TrainRatings">Ratings the hold-out's base model was trained on.</param>
+/// <param name="Seconds">Time of the evaluation itself (the models it uses are trained anyway).</param>
+public sealed record RankerHoldout(EvaluationResult Result, int TrainRatings, int Users, string Protocol, double Seconds);
+
+/// <summary>
 /// The last stage of training: ML.NET's LightGBM LambdaRank reorders candidates from the base models (EASE + iALS),
 /// from what was rated around the user's latest activity, and from content (movies nobody rated yet), using features
 /// of each (user, movie). It learns from a time-ordered hold-out inside the training data: each user's latest ratings
@@ -72,6 +82,9 @@ public sealed class LearnedRanker
 
     /// <summary>The training report (null for a ranker loaded from files: the manifest holds it).</summary>
     public RankerReport? Report { get; }
+
+    /// <summary>The evaluation on the ranker's hold-out (null for a ranker loaded from files).</summary>
+    public RankerHoldout? Holdout { get; private init; }
 
     /// <summary>The names of the features, in the order of the model's feature vector.</summary>
     public static IReadOnlyList<string> FeatureNames => RankerFeatures.Names;
@@ -173,7 +186,8 @@ public sealed class LearnedRanker
         var trainUsers = order[calibrationCount..];
         var calibrationUsers = order[..calibrationCount];
 
-        var earlyModel = RecommenderModel.Train(early.ToArray().AsSpan(), options with { RetrainLimit = 0, RankerEnabled = 0 });
+        // ranking only: the features read EASE, iALS and popularity, never a predicted rating, so the rating model's fit is skipped
+        var earlyModel = RecommenderModel.TrainForRanking(CollectionsMarshal.AsSpan(early), options with { RankerEnabled = 0 });
         var earlySpace = FeatureSpace.Build(CollectionsMarshal.AsSpan(early), movies);
         var context = new RankerContext(earlyModel, earlySpace);
         log?.Invoke($"ranker: base model on {early.Count} earlier ratings, {users.Count} users' latest {sorted.Length - early.Count} as labels: {sw.Elapsed.TotalSeconds:F2} s");
@@ -312,6 +326,8 @@ public sealed class LearnedRanker
             baseNdcg += Ndcg(byBlend.Select(r => y[r] > 0), relevant);
         }
         var ece = Metrics.ExpectedCalibrationError(allP.ToArray(), allL.ToArray());
+        var holdout = EvaluateHoldout(new LearnedRanker(earlySpace, calibration, counts, options.RankerBaseWeight, ml, transformer, null), earlyModel,
+            sorted, order[..calibrationCount], early.Count, options);
         var eceTop = Metrics.ExpectedCalibrationError(topP.ToArray(), topL.ToArray());
         log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg / calibrationCount:F4} vs base {baseNdcg / calibrationCount:F4}: {sw.Elapsed.TotalSeconds:F2} s");
 
@@ -320,7 +336,31 @@ public sealed class LearnedRanker
         var report = new RankerReport(EventDescription, group == 0 ? 0 : (int)group, calibrationCount, rows.Count, held == 0 ? 0 : found / (double)held,
             Math.Round(ndcg / calibrationCount, 4), Math.Round(baseNdcg / calibrationCount, 4), Math.Round(ece, 4), Math.Round(eceTop, 4),
             Math.Round(allL.Count(x => x) / (double)Math.Max(1, allL.Count), 5), importances, Parameters(options), Math.Round(total.Elapsed.TotalSeconds, 3));
-        return new LearnedRanker(space, calibration, counts, options.RankerBaseWeight, ml, transformer, report);
+        return new LearnedRanker(space, calibration, counts, options.RankerBaseWeight, ml, transformer, report) { Holdout = holdout };
+    }
+
+    /// <summary>The calibration users' next ratings as a test set: the ranker's lists (over the base model trained on what
+    /// came before) for the ranking metrics, the base model's predictions for RMSE, MAE and ECE.</summary>
+    static RankerHoldout EvaluateHoldout(LearnedRanker ranker, RecommenderModel earlyModel, Rating[] sorted,
+        (int User, int Start, int Split, int End)[] users, int trainRatings, TrainingOptions options)
+    {
+        var sw = Stopwatch.StartNew();
+        var test = new List<Rating>();
+        var histories = new Dictionary<int, RatedMovie[]>(users.Length);
+        foreach (var u in users)
+        {
+            var h = new RatedMovie[u.Split - u.Start];
+            for (var t = u.Start; t < u.Split; t++)
+                h[t - u.Start] = new RatedMovie(sorted[t].Item, sorted[t].Value, sorted[t].Timestamp);
+            histories[u.User] = h;
+            test.AddRange(sorted.AsSpan(u.Split, u.End - u.Split));
+        }
+        var result = Evaluator.Evaluate(earlyModel, CollectionsMarshal.AsSpan(test), 10, options.Threads,
+            (user, k) => ranker.Recommend(earlyModel, earlyModel.ProfileOf(user), histories[user], k));
+        var protocol = $"time-ordered hold-out: each user's latest {options.RankerHoldoutFraction:P0} of ratings (users with at least 5) are "
+            + $"held out; metrics over the {users.Length} users the ranker did not train on (seed {options.Seed}), ranked by the ranker over a "
+            + "base model trained on the earlier ratings; the served model is trained on all ratings";
+        return new RankerHoldout(result, trainRatings, users.Length, protocol, sw.Elapsed.TotalSeconds);
     }
 
     static double Ndcg(IEnumerable<bool> hits, int relevant)

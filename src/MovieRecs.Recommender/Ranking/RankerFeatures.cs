@@ -15,7 +15,7 @@ internal sealed class RankerFeatures
 {
     public static readonly string[] Names =
     [
-        "blend_score", "blend_rank", "ials_score", "ease_score", "predicted_rating",
+        "blend_score", "blend_rank", "ials_score", "ease_score",
         "log_ratings", "mean_rating", "log_ratings_month", "log_ratings_year", "months_since_first_rating", "age_years",
         "genre_affinity", "recent_genre_affinity", "recent_similarity",
         "user_log_ratings", "user_mean_rating", "user_log_span_days", "user_log_ratings_last_day", "user_cold_share", "source",
@@ -192,22 +192,21 @@ internal sealed class RankerFeatures
             row[1] = _rank[t] >= 0 ? MathF.Log2(2 + _rank[t]) : float.NaN;
             row[2] = inModel && sdI > 0 ? (_ials[b] - muI) / sdI : float.NaN;
             row[3] = inModel && easeOk && sdE > 0 && !float.IsNaN(_ease[b]) ? (_ease[b] - muE) / sdE : float.NaN;
-            row[4] = inModel ? model.PredictForRanking(profile!, b) : float.NaN;
-            row[5] = MathF.Log(1 + space.Total(j));
-            row[6] = space.MeanRating[j];
-            row[7] = MathF.Log(1 + space.CountIn(j, month - 1, month + 1));
-            row[8] = MathF.Log(1 + space.CountIn(j, month - 12, month + 12));
-            row[9] = space.FirstMonth(j) is { } first ? month - first : float.NaN;
-            row[10] = year - space.Year[j];
-            row[11] = (float)Affinity(_genre, space.Genres[j]);
-            row[12] = (float)Affinity(_recentGenre, space.Genres[j]);
-            row[13] = b >= 0 && recentNorm > 0 && norms[b] > 0 ? Simd.Dot(model.IalsItemVector(b), recent) / (norms[b] * recentNorm) : float.NaN;
-            row[14] = userLog;
-            row[15] = userMean;
-            row[16] = spanLog;
-            row[17] = lastDayLog;
-            row[18] = n > 0 ? coldRated / (float)n : 0;
-            row[19] = _source[t];
+            row[4] = MathF.Log(1 + space.Total(j));
+            row[5] = space.MeanRating[j];
+            row[6] = MathF.Log(1 + space.CountIn(j, month - 1, month + 1));
+            row[7] = MathF.Log(1 + space.CountIn(j, month - 12, month + 12));
+            row[8] = space.FirstMonth(j) is { } first ? month - first : float.NaN;
+            row[9] = year - space.Year[j];
+            row[10] = (float)Affinity(_genre, space.Genres[j]);
+            row[11] = (float)Affinity(_recentGenre, space.Genres[j]);
+            row[12] = b >= 0 && recentNorm > 0 && norms[b] > 0 ? Simd.Dot(model.IalsItemVector(b), recent) / (norms[b] * recentNorm) : float.NaN;
+            row[13] = userLog;
+            row[14] = userMean;
+            row[15] = spanLog;
+            row[16] = lastDayLog;
+            row[17] = n > 0 ? coldRated / (float)n : 0;
+            row[18] = _source[t];
             for (var k = 0; k < f; k++)
                 if (float.IsNaN(row[k]))
                     row[k] = Missing;
