@@ -61,7 +61,7 @@ public sealed class FrontEndTests(WebAppFixture app)
         var modelsBefore = await ModelCountAsync();
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign in" }).ClickAsync();
-        await page.GetByLabel("Name").FillAsync("Chihiro");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Chihiro");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create a user" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Recommended for you" })).ToBeVisibleAsync();
         await Expect(page.Locator(".card .match").First).ToBeVisibleAsync();
@@ -71,7 +71,7 @@ public sealed class FrontEndTests(WebAppFixture app)
         {
             await page.GotoAsync($"{app.Address}#/movie/{id}");
             await Expect(page.Locator(".movie-head .chip").GetByText("Animation", new() { Exact = true })).ToBeVisibleAsync();
-            await page.GetByRole(AriaRole.Radio, new() { Name = "5 stars", Exact = true }).CheckAsync(new() { Force = true });
+            await page.GetByTitle("5 stars", new() { Exact = true }).ClickAsync();   // the fifth star, as a person clicks it
             await Expect(page.GetByText("Rated 5 ★")).ToBeVisibleAsync();
             if (i == 0)
             {

@@ -23,7 +23,7 @@ const routes = [
 const main = document.getElementById('main');
 let currentView = 0;
 
-async function render() {
+async function render(event) {
   const [path, query = ''] = location.hash.slice(1).split('?');
   const params = new URLSearchParams(query);
   const match = routes.map(([pattern, view]) => [path.match(pattern), view]).find(([m]) => m);
@@ -44,8 +44,8 @@ async function render() {
   } finally {
     if (view === currentView) main.removeAttribute('aria-busy');
   }
-  // Keyboard and screen-reader users land on the new view's heading, not at the top of the page.
-  if (view === currentView && document.activeElement?.closest('main') === null) main.querySelector('h1')?.focus({ preventScroll: false });
+  // After a navigation, keyboard and screen-reader users land on the new view's heading (on first load: the page top).
+  if (event && view === currentView && document.activeElement?.closest('main') === null) main.querySelector('h1')?.focus();
 }
 
 function showSession() {

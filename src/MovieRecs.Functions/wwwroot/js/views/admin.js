@@ -13,35 +13,32 @@ const svg = (tag, attrs = {}, ...children) => {
 };
 const fixed = (value, digits = 4) => (typeof value === 'number' ? value.toFixed(digits) : '–');
 
-/** Two lines over the versions, oldest first: NDCG@10 on the left scale, RMSE on the right (each its own range). */
+/** Two small panels over the versions, oldest first: NDCG@10 (higher is better) above RMSE (lower is better). */
 function metricsChart(models) {
   const points = models.filter(m => m.metrics).slice().reverse();
   if (points.length === 0) return h('p.muted', {}, 'No versions with metrics yet.');
-  const width = 560, height = 200, pad = { left: 48, right: 48, top: 16, bottom: 28 };
-  const x = i => pad.left + (points.length === 1 ? (width - pad.left - pad.right) / 2 : i * (width - pad.left - pad.right) / (points.length - 1));
-  const scale = values => {
-    const lo = Math.min(...values), hi = Math.max(...values), span = hi - lo || Math.abs(hi) * 0.1 || 1;
-    return { lo: lo - span * 0.1, hi: hi + span * 0.1 };
-  };
-  const line = (key, cls) => {
+  const width = 560, panel = 90, gap = 26, left = 150, right = 16, top = 14;
+  const x = i => left + (points.length === 1 ? (width - left - right) / 2 : i * (width - left - right) / (points.length - 1));
+  const panelFor = (key, name, cls, offset) => {
     const values = points.map(p => p.metrics[key]);
-    const { lo, hi } = scale(values);
-    const y = v => pad.top + (hi - v) / (hi - lo) * (height - pad.top - pad.bottom);
-    return { lo, hi, el: svg('g', { class: cls },
+    const lo = Math.min(...values), hi = Math.max(...values), pad = (hi - lo) * 0.15 || Math.abs(hi) * 0.05 || 1;
+    const y = v => offset + (hi + pad - v) / (hi - lo + 2 * pad) * panel;
+    return svg('g', { class: cls },
+      svg('text', { x: 0, y: offset + 14, class: 'name' }, name),
+      svg('text', { x: left - 8, y: y(hi) + 4, 'text-anchor': 'end' }, fixed(hi, 4)),
+      hi !== lo ? svg('text', { x: left - 8, y: y(lo) + 4, 'text-anchor': 'end' }, fixed(lo, 4)) : '',
+      svg('line', { x1: left, x2: width - right, y1: offset + panel, y2: offset + panel, class: 'axis' }),
       svg('polyline', { points: values.map((v, i) => `${x(i)},${y(v)}`).join(' '), fill: 'none' }),
-      ...values.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 3.5 }, svg('title', {}, `${points[i].version}: ${key} ${fixed(v)}`)))) };
+      ...values.map((v, i) => svg('circle', { cx: x(i), cy: y(v), r: 4 }, svg('title', {}, `${points[i].version}: ${name} ${fixed(v)}`))));
   };
-  const ndcg = line('ndcg_at10', 'ndcg'), rmse = line('rmse', 'rmse');
-  const label = (text, attrs) => svg('text', attrs, text);
+  const height = top + 2 * panel + gap + 20;
   return h('figure.metrics-chart', {},
     svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `NDCG@10 and RMSE of ${points.length} model versions, oldest first` },
-      svg('line', { x1: pad.left, x2: width - pad.right, y1: height - pad.bottom, y2: height - pad.bottom, class: 'axis' }),
-      label(fixed(ndcg.hi, 3), { x: 4, y: pad.top + 4, class: 'ndcg' }), label(fixed(ndcg.lo, 3), { x: 4, y: height - pad.bottom, class: 'ndcg' }),
-      label(fixed(rmse.hi, 3), { x: width - 4, y: pad.top + 4, class: 'rmse', 'text-anchor': 'end' }),
-      label(fixed(rmse.lo, 3), { x: width - 4, y: height - pad.bottom, class: 'rmse', 'text-anchor': 'end' }),
-      label('oldest', { x: pad.left, y: height - 8 }), label('newest', { x: width - pad.right, y: height - 8, 'text-anchor': 'end' }),
-      ndcg.el, rmse.el),
-    h('figcaption', {}, h('span.key.ndcg', {}, 'NDCG@10 (higher is better, left scale)'), ' ', h('span.key.rmse', {}, 'RMSE (lower is better, right scale)')));
+      panelFor('ndcg_at10', 'NDCG@10 ↑', 'ndcg', top),
+      panelFor('rmse', 'RMSE ↓', 'rmse', top + panel + gap),
+      svg('text', { x: left, y: height - 4, class: 'axis-label' }, 'oldest'),
+      svg('text', { x: width - right, y: height - 4, class: 'axis-label', 'text-anchor': 'end' }, 'newest')),
+    h('figcaption.muted', {}, `Hold-out metrics of ${points.length} version${points.length === 1 ? '' : 's'}, oldest to newest; each line has its own scale.`));
 }
 
 export async function adminView() {
