@@ -157,7 +157,8 @@ public sealed class FrontEndTests(WebAppFixture app)
     public async Task Charts_show_trending_popular_top_rated_and_most_watched_and_posters_fall_back_to_the_generated_svg()
     {
         var page = await app.NewPageAsync();
-        await page.GotoAsync($"{app.Address}#/charts");
+        // Where the Functions host serves the page (its HTTP routes all start with api/): the same files, the same API.
+        await page.GotoAsync($"{app.Address}api/web/#/charts");
         foreach (var chart in new[] { "Trending", "Popular", "Top rated", "Most watched" })
         {
             var section = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = chart, Exact = true }) });
@@ -177,6 +178,29 @@ public sealed class FrontEndTests(WebAppFixture app)
         var poster = page.GetByRole(AriaRole.Img, new() { Name = "Poster of Star Wars (1977)" });
         await Expect(poster).ToHaveAttributeAsync("src", new Regex("/api/rest/v1/movies/160/poster.svg$"));
         Assert.True(await poster.EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"));
+    }
+
+    [BrowserFact]
+    public async Task The_files_are_served_at_the_root_and_under_api_web_and_nothing_outside_wwwroot()
+    {
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Address };
+        foreach (var path in new[] { "/", "/index.html", "/api/web/", "/api/web/index.html" })
+        {
+            var page = await noRedirect.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal("text/javascript", (await noRedirect.GetAsync("/api/web/js/app.js")).Content.Headers.ContentType?.MediaType);
+        // Without the trailing slash the page's relative links would miss: a redirect adds it.
+        var bare = await noRedirect.GetAsync("/api/web?api=x");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, bare.StatusCode);
+        Assert.Equal("/api/web/?api=x", bare.Headers.Location?.OriginalString);
+        foreach (var path in new[] { "/api/web/../appsettings.json", "/api/web/%2e%2e/appsettings.json", "/api/web/%2e%2e%2fappsettings.json", "/api/web/nope.js" })
+        {
+            var outside = await noRedirect.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, outside.StatusCode);
+            Assert.Equal("application/problem+json", outside.Content.Headers.ContentType?.MediaType);
+        }
     }
 
     async Task<int> ModelCountAsync()
