@@ -77,7 +77,9 @@ export const api = {
   signIn: (username, password) => request('/rest/v1/auth/token', { method: 'POST', body: { username, password } }),
   me: () => request('/rest/v1/users?limit=1'),
   user: id => request(`/rest/v1/users/${id}`),
-  userRatings: id => request(`/users/${id}/ratings?limit=1000`),
+  userRatings: id => request(`/users/${id}/ratings?limit=1`),
+  // A rating's id is the (user, movie) pair: user_id x 2^24 + movie_id, so "my rating of this movie" is one point read.
+  rating: (userId, movieId) => request(`/rest/v1/ratings/${userId * 2 ** 24 + movieId}`),
   rate: (userId, movieId, rating) => request('/rest/v1/ratings', { method: 'POST', body: { user_id: userId, movie_id: movieId, rating } }),
   recommendations: (id, limit = 12) => request(`/rest/v1/users/${id}/recommendations/personalized?limit=${limit}`),
 

@@ -8,16 +8,15 @@ export const session = {
   userId: saved.userId ?? null,
   name: saved.name ?? null,
   token: saved.token ?? null,
-  isAdmin: saved.isAdmin ?? false,
   adminKey: saved.adminKey ?? '',
 
   save() {
-    const { userId, name, token, isAdmin, adminKey } = this;
-    localStorage.setItem(KEY, JSON.stringify({ userId, name, token, isAdmin, adminKey }));
+    const { userId, name, token, adminKey } = this;
+    localStorage.setItem(KEY, JSON.stringify({ userId, name, token, adminKey }));
     document.dispatchEvent(new CustomEvent('session-changed'));
   },
   signOut() {
-    Object.assign(this, { userId: null, name: null, token: null, isAdmin: false });
+    Object.assign(this, { userId: null, name: null, token: null });
     this.save();
   },
 };

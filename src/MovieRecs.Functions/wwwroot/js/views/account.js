@@ -1,7 +1,7 @@
 // Who you are: a quick user without an account (POST /rest/v1/users), or an account (sign up, sign in: bearer token).
 import { api } from '../api.js';
 import { session } from '../session.js';
-import { h, notice, withBusy } from '../ui.js';
+import { h, withBusy } from '../ui.js';
 
 function field(label, props) {
   const id = `f-${props.name}-${Math.random().toString(36).slice(2, 7)}`;
@@ -25,7 +25,6 @@ async function signIn(username, password) {
   session.token = token.access_token;
   const me = (await api.me()).users[0];
   Object.assign(session, { userId: me.id, name: me.name ?? username });
-  session.isAdmin = false;
   session.save();
 }
 
@@ -38,7 +37,7 @@ export async function accountView() {
       h('p', {}, h('a', { href: '#/for-you' }, 'See your recommendations'), ' or ', h('a', { href: '#/search' }, 'find movies to rate'), '.'),
       signOut);
   }
-  const done = message => { location.hash = '#/for-you'; return notice(message); };
+  const done = () => { location.hash = '#/for-you'; };
   return h('div', {}, heading,
     h('div.forms', {},
       form('Quick start', 'Create a user', [
@@ -48,12 +47,12 @@ export async function accountView() {
         const user = await api.createUser(name || null);
         Object.assign(session, { userId: user.id, name: user.name ?? (name || null), token: null });
         session.save();
-        done('User created');
+        done();
       }),
       form('Sign in', 'Sign in', [
         field('Username or email', { name: 'username', autocomplete: 'username' }),
         field('Password', { name: 'password', type: 'password', autocomplete: 'current-password' }),
-      ], async ({ username, password }) => { await signIn(username, password); done('Signed in'); }),
+      ], async ({ username, password }) => { await signIn(username, password); done(); }),
       form('Sign up', 'Create account', [
         field('Username', { name: 'username', autocomplete: 'username' }),
         field('Email', { name: 'email', type: 'email', autocomplete: 'email' }),
@@ -62,6 +61,6 @@ export async function accountView() {
       ], async account => {
         await api.signUp({ ...account, display_name: account.display_name || null });
         await signIn(account.username, account.password);
-        done('Account created');
+        done();
       })));
 }

@@ -10,7 +10,7 @@ export async function movieView(_params, id) {
   const similar = h('section', { 'aria-labelledby': 'similar-heading' }, h('h2', { id: 'similar-heading' }, 'Similar movies'), h('p.muted', {}, 'Loading…'));
 
   if (session.userId) {
-    const yours = await api.userRatings(session.userId).then(r => r.ratings.find(x => x.movie_id === movie.id)?.rating ?? null, () => null);
+    const yours = await api.rating(session.userId, movie.id).then(r => r.rating, () => null);   // 404: not rated yet
     const messages = h('div');
     rating.append(starRating(yours, async value => {
       messages.replaceChildren(h('p.muted', {}, 'Saving…'));
