@@ -11,8 +11,13 @@ namespace MovieRecs.Functions.WebApp;
 /// </summary>
 public static class WebAppApi
 {
-    /// <summary>The files, copied next to the app's assembly at build and publish (so also where the Functions host runs it).</summary>
-    public static IFileProvider Files { get; } = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+    /// <summary>
+    /// The files, copied next to the app's assembly at build and publish (so also where the Functions host runs it). A host
+    /// of the app whose output has no wwwroot (a benchmark, a tool) serves no page rather than failing to start.
+    /// </summary>
+    public static IFileProvider Files { get; } = Directory.Exists(Path.Combine(AppContext.BaseDirectory, "wwwroot"))
+        ? new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"))
+        : new NullFileProvider();
 
     static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
