@@ -6,6 +6,7 @@ import { formatRating, h, movieCard, movieGrid, notice, poster, problemMessage, 
 export async function movieView(_params, id) {
   const [movie, average] = await Promise.all([api.movie(id), api.averageRating(id)]);
   const averageLine = h('p.average', {}, averageText(average));
+  const watchedLine = h('p.muted', {}, watchedText(movie));
   const rating = h('div.rate');
   const similar = h('section', { 'aria-labelledby': 'similar-heading' }, h('h2', { id: 'similar-heading' }, 'Similar movies'), h('p.muted', {}, 'Loading…'));
 
@@ -17,7 +18,9 @@ export async function movieView(_params, id) {
       try {
         await api.rate(session.userId, movie.id, value);
         messages.replaceChildren(notice(`Rated ${value} ★. Your recommendations already take it into account.`));
-        averageLine.textContent = averageText(await api.averageRating(id));
+        const [average, fresh] = await Promise.all([api.averageRating(id), api.movie(id)]);
+        averageLine.textContent = averageText(average);
+        watchedLine.textContent = watchedText(fresh);
       } catch (e) {
         messages.replaceChildren(problemMessage(e));
       }
@@ -38,7 +41,7 @@ export async function movieView(_params, id) {
         h('h1', { tabIndex: -1 }, movie.title),
         h('p', {}, movie.genres.map(g => h('a.chip', { href: `#/genre/${encodeURIComponent(g)}` }, g))),
         averageLine,
-        h('p.muted', {}, `Watched by ${movie.watch_count ?? 0}`),
+        watchedLine,
         movie.tags?.length ? h('p.muted', {}, `Tags: ${movie.tags.join(', ')}`) : '',
         movie.imdb_id ? h('p', {}, h('a', { href: `https://www.imdb.com/title/${movie.imdb_id.startsWith('tt') ? '' : 'tt'}${movie.imdb_id}/` }, 'IMDb')) : '',
         rating)),
@@ -48,3 +51,5 @@ export async function movieView(_params, id) {
 const averageText = a => a.total_ratings
   ? `Average ★ ${formatRating(a.avg_rating)} from ${a.total_ratings} rating${a.total_ratings === 1 ? '' : 's'}`
   : 'Not rated yet';
+
+const watchedText = m => `Watched by ${m.watch_count ?? 0}`;
