@@ -10,6 +10,7 @@ using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Functions.Movies;
 using MovieRecs.Functions.Ratings;
 using MovieRecs.Functions.Users;
+using MovieRecs.Functions.WebApp;
 
 namespace MovieRecs.Functions;
 
@@ -34,6 +35,7 @@ public static class Extensions
         api.MapHealth();
         api.MapAdmin();
         api.MapApiDocs();
+        api.MapWebApp();   // the front end (wwwroot) at /api/web/
     }
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
@@ -49,7 +51,10 @@ public static class Extensions
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default);
         });
-        services.AddCors(o => o.AddDefaultPolicy(p => p.AllowAnyOrigin().AllowAnyHeader().AllowAnyMethod()));
+        // Any origin may call the API (bearer tokens and the admin key travel in headers, never cookies). A page on another
+        // origin must read Location (the training run to follow) and Retry-After: those are exposed.
+        services.AddCors(o => o.AddDefaultPolicy(p => p.AllowAnyOrigin().AllowAnyHeader().AllowAnyMethod()
+            .WithExposedHeaders("Location", "Retry-After")));
         services.AddOpenApi(o => o.AddDocumentTransformer<SecuritySchemes>());
         services.AddRateLimits(builder.Configuration);
         services.AddSingleton(TimeProvider.System);

@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using MovieRecs.Functions;
 using MovieRecs.Functions.Hosting;
 using MovieRecs.Functions.Infrastructure;
+using MovieRecs.Functions.WebApp;
 
 if (FunctionsHosting.DetectFunctionsHost(args))
 {
@@ -25,6 +26,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseCors();
 app.UseRateLimiter();
+app.UseWebApp();   // the front end at / (under the Functions host: /api/web/)
 var deadline = RequestDeadline.From(app.Configuration);
 app.Use((http, next) => RequestDeadline.RunAsync(http, deadline, () => next(http)));
 app.MapApi();

@@ -14,6 +14,7 @@ using MovieRecs.Functions.Hosting;
 using MovieRecs.Functions.Movies;
 using MovieRecs.Functions.Ratings;
 using MovieRecs.Functions.Users;
+using MovieRecs.Functions.WebApp;
 
 namespace MovieRecs.Functions.Tests;
 
@@ -98,6 +99,29 @@ public sealed class FunctionClassTests(FunctionClassFixture fx) : IClassFixture<
         var missing = await InvokeAsync(movies.GetMovie, "GET", "/api/rest/v1/movies/999999999");
         Assert.Equal(404, missing.Status);
         Assert.Equal("application/problem+json", missing.ContentType);
+    }
+
+    [Fact]
+    public async Task WebApp_function_serves_the_front_end_under_api_web_and_nothing_outside_wwwroot()
+    {
+        var web = new WebAppFunctions(Endpoints);
+        var page = await InvokeAsync(web.WebApp, "GET", "/api/web/");
+        Assert.Equal(200, page.Status);
+        Assert.Equal("text/html", page.ContentType);
+        Assert.Contains("<script type=\"module\" src=\"js/app.js\">", page.Body);
+        var module = await InvokeAsync(web.WebApp, "GET", "/api/web/js/views/admin.js");
+        Assert.Equal("text/javascript", module.ContentType);
+        Assert.Contains("export async function adminView", module.Body);
+
+        var bare = await InvokeAsync(web.WebApp, "GET", "/api/web?api=https://example.net/api");
+        Assert.Equal(302, bare.Status);
+        Assert.Equal("/api/web/?api=https://example.net/api", bare.Headers.Location.ToString());
+        foreach (var outside in new[] { "/api/web/../appsettings.json", "/api/web/%2e%2e/MovieRecs.Functions.dll", "/api/web/js/nope.js" })
+        {
+            var missing = await InvokeAsync(web.WebApp, "GET", outside);
+            Assert.Equal(404, missing.Status);
+            Assert.Equal("application/problem+json", missing.ContentType);
+        }
     }
 
     [Fact]
