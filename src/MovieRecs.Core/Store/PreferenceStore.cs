@@ -68,6 +68,7 @@ public sealed class PreferenceStore(MovieStore store, TimeProvider? time = null,
                     await Table.UpdateEntityAsync(ToEntity(userId, after), read.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
                 else
                     await Table.AddEntityAsync(ToEntity(userId, after), cancellationToken);
+                Interlocked.Increment(ref _writes);
                 _cache.TryRemove(userId, out _);   // the next read sees this write
                 return after;
             }
@@ -82,6 +83,7 @@ public sealed class PreferenceStore(MovieStore store, TimeProvider? time = null,
     public async Task<UserPreferences> ReadAsync(int userId, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
+        var writes = Interlocked.Read(ref _writes);
         var byMovie = new Dictionary<int, MoviePreference>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(userId)}");
         await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
@@ -90,15 +92,49 @@ public sealed class PreferenceStore(MovieStore store, TimeProvider? time = null,
             byMovie[p.MovieId] = p;
         }
         var value = byMovie.Count == 0 ? UserPreferences.None : new UserPreferences(byMovie);
+        // A re-read that finds what is held keeps the held object (what callers derived from it stays valid).
+        if (_cache.TryGetValue(userId, out var held) && Same(held.Value, value))
+            value = held.Value;
         if (_cache.Count >= maxUsers)
             _cache.Clear();
-        _cache[userId] = (value, started);
+        // A read that overlapped a write through this instance may predate it: do not keep it.
+        if (Interlocked.Read(ref _writes) == writes)
+            _cache[userId] = (value, started);
         return value;
     }
 
-    /// <summary>The user's flags from this instance's memory when read less than <paramref name="maxAge"/> ago.</summary>
-    public async ValueTask<UserPreferences> GetAsync(int userId, TimeSpan maxAge, CancellationToken cancellationToken = default) =>
-        _cache.TryGetValue(userId, out var hit) && Stopwatch.GetElapsedTime(hit.ReadAt) < maxAge ? hit.Value : await ReadAsync(userId, cancellationToken);
+    static bool Same(UserPreferences a, UserPreferences b) =>
+        a.ByMovie.Count == b.ByMovie.Count && a.ByMovie.All(p => b.ByMovie.TryGetValue(p.Key, out var q) && q == p.Value);
+
+    /// <summary>
+    /// The user's flags from this instance's memory when read less than <paramref name="maxAge"/> ago; up to twice that
+    /// age they are still served while a read refreshes them in the background, so a user asking steadily never waits.
+    /// </summary>
+    public async ValueTask<UserPreferences> GetAsync(int userId, TimeSpan maxAge, CancellationToken cancellationToken = default)
+    {
+        if (_cache.TryGetValue(userId, out var hit))
+        {
+            var age = Stopwatch.GetElapsedTime(hit.ReadAt);
+            if (age < maxAge)
+                return hit.Value;
+            if (age < maxAge * 2 && _refreshing.TryAdd(userId, 0))
+            {
+                _ = Task.Run(async () =>
+                {
+                    try { await ReadAsync(userId, CancellationToken.None); }
+                    catch (RequestFailedException) { }   // the next reader tries again
+                    finally { _refreshing.TryRemove(userId, out _); }
+                }, CancellationToken.None);
+                return hit.Value;
+            }
+            if (age < maxAge * 2)
+                return hit.Value;
+        }
+        return await ReadAsync(userId, cancellationToken);
+    }
+
+    readonly ConcurrentDictionary<int, byte> _refreshing = new();
+    long _writes;
 
     /// <summary>Deletes every flag of the user (a closed account). Safe to repeat.</summary>
     public async Task DeleteAllAsync(int userId, CancellationToken cancellationToken = default)
@@ -122,6 +158,7 @@ public sealed class PreferenceStore(MovieStore store, TimeProvider? time = null,
                     catch (RequestFailedException d) when (d.Status == 404) { }
             }
         }
+        Interlocked.Increment(ref _writes);
         _cache.TryRemove(userId, out _);
     }
 
