@@ -13,6 +13,8 @@ public sealed class UserHistory
 {
     readonly UserRating[] _ratings;
     readonly HashSet<int> _watched;
+    // Before Empty: static initializers run in order.
+    static readonly HashSet<int> NoMovies = [];
 
     /// <summary>A user with no ratings and nothing watched.</summary>
     public static UserHistory Empty { get; } = new([]);
@@ -44,8 +46,6 @@ public sealed class UserHistory
         Watchlist = watchlist is null ? NoMovies : watchlist.ToHashSet();
         _watched.UnionWith(Watchlist);
     }
-
-    static readonly HashSet<int> NoMovies = [];
 
     /// <summary>What a favourite counts as in recommendations: the top of the scale, whatever the user rated it.</summary>
     public const double FavoriteRating = 5.0;
