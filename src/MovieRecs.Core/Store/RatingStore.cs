@@ -620,30 +620,38 @@ public sealed class RatingStore
         var removed = 0;
         foreach (var chunk in rows.Chunk(MaxOperationsPerTransaction / 2))
         {
-            var pending = chunk.Select(r => NewPending(r.MovieId, new PairChange(userId, r.IsRated ? PairChangeKind.RemoveRating : PairChangeKind.Unwatch, 0, 0))).ToArray();
-            Queue(MovieStore.RatingPartition(userId)).EnqueueRange(pending);
-            var tasks = pending.Select(p => p.Done.Task).ToArray();
-            try
-            {
-                await Task.WhenAll(tasks);
-            }
-            catch
-            {
-                // Fall through: log what was removed, then report the failure.
-            }
-            var log = new List<RatingLog.Entry>(tasks.Length);
-            for (var i = 0; i < tasks.Length; i++)
-                if (tasks[i].IsCompletedSuccessfully)
-                {
-                    log.Add(LogEntryOf(userId, chunk[i].MovieId, tasks[i].Result));
-                    if (tasks[i].Result.Outcome == PairOutcome.Removed)
-                        removed++;
-                }
-            await _store.Log.AppendAsync(log);
-            if (tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully) is { } failed)
-                await failed;   // throws its exception
+            var results = await ApplyManyAsync(userId, [.. chunk.Select(r =>
+                NewPending(r.MovieId, new PairChange(userId, r.IsRated ? PairChangeKind.RemoveRating : PairChangeKind.Unwatch, 0, 0)))]);
+            removed += results.Count(r => r.Outcome == PairOutcome.Removed);
         }
         return removed;
+    }
+
+    /// <summary>
+    /// Changes of one user's pairs (distinct movies): queued together in the user's partition (shared transactions), then
+    /// one rating log append of every change that was applied, even when another failed (whose exception is then thrown).
+    /// </summary>
+    async Task<PairResult[]> ApplyManyAsync(int userId, Pending[] pending)
+    {
+        Queue(MovieStore.RatingPartition(userId)).EnqueueRange(pending);
+        var tasks = pending.Select(p => p.Done.Task).ToArray();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            // Fall through: log what was written, then report the failure.
+        }
+        var log = new List<RatingLog.Entry>(tasks.Length);
+        for (var i = 0; i < tasks.Length; i++)
+            if (tasks[i].IsCompletedSuccessfully)
+                log.Add(LogEntryOf(userId, pending[i].MovieId, tasks[i].Result));
+        await _store.Log.AppendAsync(log);
+        var failed = tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully);
+        if (failed is not null)
+            await failed;   // throws its exception
+        return tasks.Select(t => t.Result).ToArray();
     }
 
     async Task<PairResult> ApplyOneAsync(int userId, int movieId, PairChange change)
@@ -665,26 +673,8 @@ public sealed class RatingStore
     {
         if (ratings.Count > 100) throw new ArgumentOutOfRangeException(nameof(ratings), "at most 100 per call");
         if (ratings.Select(r => r.MovieId).Distinct().Count() != ratings.Count) throw new ArgumentException("movies must be distinct", nameof(ratings));
-        var pending = ratings.Select(r => NewPending(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime))).ToArray();
-        Queue(MovieStore.RatingPartition(userId)).EnqueueRange(pending);   // one user: one partition, shared transactions
-        var tasks = pending.Select(p => p.Done.Task).ToArray();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            // Fall through: log what was written, then report the failure.
-        }
-        var log = new List<RatingLog.Entry>(tasks.Length);
-        for (var i = 0; i < tasks.Length; i++)
-            if (tasks[i].IsCompletedSuccessfully)
-                log.Add(LogEntryOf(userId, ratings[i].MovieId, tasks[i].Result));
-        await _store.Log.AppendAsync(log);
-        var failed = tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully);
-        if (failed is not null)
-            await failed;   // throws its exception
-        return tasks.Select(t => t.Result).ToArray();
+        // One user: one partition, shared transactions.
+        return await ApplyManyAsync(userId, [.. ratings.Select(r => NewPending(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime)))]);
     }
 
     // ================= reads =================
