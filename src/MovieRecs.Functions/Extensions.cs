@@ -8,6 +8,7 @@ using MovieRecs.Functions.Health;
 using MovieRecs.Functions.Hosting;
 using MovieRecs.Functions.Infrastructure;
 using MovieRecs.Functions.Movies;
+using MovieRecs.Functions.Preferences;
 using MovieRecs.Functions.Ratings;
 using MovieRecs.Functions.Users;
 using MovieRecs.Functions.WebApp;
@@ -28,6 +29,7 @@ public static class Extensions
         api.MapAccounts();
         api.MapUsers();
         api.MapRatings();
+        api.MapPreferences();
         api.MapEngine();
         api.MapDiscovery();
         api.MapSimilarAndClusters();
@@ -66,6 +68,7 @@ public static class Extensions
         services.AddSingleton(sp => new UserStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<RatingsSettings>().UserIdBlockSize));
         services.AddSingleton<MovieRecs.Functions.Ratings.UserRatingsResponses>();
+        services.AddSingleton(sp => new PreferenceStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var cache = sp.GetRequiredService<CatalogCache>();

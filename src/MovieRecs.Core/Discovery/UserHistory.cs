@@ -13,13 +13,16 @@ public sealed class UserHistory
 {
     readonly UserRating[] _ratings;
     readonly HashSet<int> _watched;
+    // Before Empty: static initializers run in order.
+    static readonly HashSet<int> NoMovies = [];
 
     /// <summary>A user with no ratings and nothing watched.</summary>
     public static UserHistory Empty { get; } = new([]);
 
     /// <param name="ratings">The user's ratings; should a movie appear twice, the later rating (by time, then position) wins.</param>
     /// <param name="watchedWithoutRating">Movies marked watched but not rated (rated movies count as watched anyway).</param>
-    public UserHistory(IEnumerable<UserRating> ratings, IEnumerable<int>? watchedWithoutRating = null)
+    /// <param name="watchlist">Movies the user put on their watchlist: never recommended (they count as watched here).</param>
+    public UserHistory(IEnumerable<UserRating> ratings, IEnumerable<int>? watchedWithoutRating = null, IEnumerable<int>? watchlist = null)
     {
         ArgumentNullException.ThrowIfNull(ratings);
         var list = ratings is ICollection<UserRating> c ? new List<UserRating>(c.Count) : [];
@@ -40,7 +43,38 @@ public sealed class UserHistory
         }
         if (watchedWithoutRating is not null)
             _watched.UnionWith(watchedWithoutRating);
+        Watchlist = watchlist is null ? NoMovies : watchlist.ToHashSet();
+        _watched.UnionWith(Watchlist);
     }
+
+    /// <summary>What a favourite counts as in recommendations: the top of the scale, whatever the user rated it.</summary>
+    public const double FavoriteRating = 5.0;
+
+    /// <summary>
+    /// The history recommendations use: the rows, with every favourite counted as a <see cref="FavoriteRating"/> rating
+    /// (a strong positive signal, rated or not) and the watchlist left out of every list.
+    /// </summary>
+    public static UserHistory FromRows(IEnumerable<UserRatingRow> rows, UserPreferences preferences)
+    {
+        ArgumentNullException.ThrowIfNull(preferences);
+        if (preferences.ByMovie.Count == 0)
+            return FromRows(rows);
+        var ratings = new Dictionary<int, UserRating>();
+        var watched = new List<int>();
+        foreach (var c in rows)
+        {
+            if (c.Rating is { } r)
+                ratings[c.MovieId] = new UserRating(c.MovieId, r, c.UnixTime);
+            else if (c.Watched)
+                watched.Add(c.MovieId);
+        }
+        foreach (var p in preferences.ByMovie.Values.Where(p => p.Favorite))
+            ratings[p.MovieId] = new UserRating(p.MovieId, FavoriteRating, ratings.TryGetValue(p.MovieId, out var rated) ? rated.UnixTime : p.Updated);
+        return new UserHistory(ratings.Values, watched, preferences.Watchlist);
+    }
+
+    /// <summary>Movies on the user's watchlist (also in <see cref="Watched"/>, so no list recommends them).</summary>
+    public IReadOnlySet<int> Watchlist { get; }
 
     static UserRating[] KeepLatest(List<UserRating> ratings)
     {

@@ -116,6 +116,25 @@ public sealed class AccountStore(MovieStore store, UserStore users, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Deletes the account row (its tokens end: on this instance at once, elsewhere within the 5 s token-check cache) and
+    /// frees its username and email for new signups (and forgets its failed sign-ins). Safe to repeat.
+    /// </summary>
+    public async Task DeleteAsync(Account account, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.DeleteEntityAsync(AccountPartition, MovieStore.UserRowKey(account.UserId), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+        _cache[account.UserId] = (null, Environment.TickCount64 + 5_000);
+        await ReleaseAsync(UsernamePartition, Normalize(account.Username), account.UserId);
+        await ReleaseAsync(EmailPartition, Normalize(account.Email), account.UserId);
+        await ClearFailedSignInsAsync(account.UserId);
+    }
+
     /// <summary>The account signing in with this username or email, or null.</summary>
     public async Task<Account?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
     {

@@ -21,6 +21,7 @@ namespace MovieRecs.Core.Store;
 ///   found by a query on MovieId in every table (a cold path).</item>
 /// <item><c>users</c>: PartitionKey = user id / 1000 (so imports can batch), RowKey "u{user}", Name, Created.</item>
 /// <item><c>accounts</c>: accounts and their unique username/email reservations (<see cref="AccountStore"/>).</item>
+/// <item><c>preferences</c>: users' favourites and watchlist flags, a partition per user (<see cref="PreferenceStore"/>).</item>
 /// <item><c>meta</c>: small state rows: the catalog version instances poll, id sequences (PartitionKey "ids").</item>
 /// <item>the <c>ratinglog</c> blob container: every rating change appended, for training (<see cref="RatingLog"/>).</item>
 /// </list>
@@ -32,9 +33,10 @@ public sealed class MovieStore
     public const string UsersTable = "users";
     public const string MetaTable = "meta";
     public const string AccountsTable = "accounts";
+    public const string PreferencesTable = "preferences";
     public static readonly string[] AllTables =
     [
-        MoviesTable, UsersTable, MetaTable, AccountsTable,
+        MoviesTable, UsersTable, MetaTable, AccountsTable, PreferencesTable,
         .. Enumerable.Range(0, RatingTables).Select(RatingsTableName),
     ];
 
@@ -66,6 +68,7 @@ public sealed class MovieStore
         Users = _service.GetTableClient(UsersTable);
         Meta = _service.GetTableClient(MetaTable);
         Accounts = _service.GetTableClient(AccountsTable);
+        Preferences = _service.GetTableClient(PreferencesTable);
         Log = new RatingLog(account.Blobs);
     }
 
@@ -80,6 +83,8 @@ public sealed class MovieStore
     public TableClient Meta { get; }
     /// <summary>Accounts and their username/email reservations (<see cref="AccountStore"/>).</summary>
     public TableClient Accounts { get; }
+    /// <summary>Users' favourites and watchlists (<see cref="PreferenceStore"/>).</summary>
+    public TableClient Preferences { get; }
     public RatingLog Log { get; }
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)

@@ -44,6 +44,11 @@ public static class RatingId
 /// <param name="Seq">The pair's write sequence (see <see cref="RatingStore"/>): orders the rating log's lines.</param>
 public sealed record PairRow(double? Rating, long UnixTime, long Seq)
 {
+    /// <summary>The rating's review text (at most <see cref="MaxReviewLength"/> characters); only a rated pair has one.</summary>
+    public string? Review { get; init; }
+
+    public const int MaxReviewLength = 2000;
+
     public bool IsRated => Rating is not null;
     public DateTime Time => DateTimeOffset.FromUnixTimeSeconds(UnixTime).UtcDateTime;
 }
@@ -59,9 +64,12 @@ public enum PairChangeKind
     Unwatch,
     /// <summary>Remove the rating (and the watch it implied).</summary>
     RemoveRating,
+    /// <summary>Change an existing rating's score (NaN: keep it) and review (null: keep it, "": remove it); NotFound when not rated.</summary>
+    Edit,
 }
 
-public readonly record struct PairChange(int UserId, PairChangeKind Kind, double Rating, long UnixTime);
+/// <param name="Review">For Rate and Edit: the review text; null keeps the stored one, "" removes it.</param>
+public readonly record struct PairChange(int UserId, PairChangeKind Kind, double Rating, long UnixTime, string? Review = null);
 
 public enum PairOutcome
 {
@@ -83,6 +91,8 @@ public sealed record PairResult(PairOutcome Outcome, PairRow? Row, long Seq);
 /// <summary>A user's row of a pair as this instance knows it: rated, watched only, or removed (a tombstone: known absent, only in memory).</summary>
 public sealed record UserRatingRow(int MovieId, double? Rating, bool Watched, long UnixTime, long Seq, ETag ETag)
 {
+    public string? Review { get; init; }
+
     public bool IsRated => Rating is not null;
     public bool IsWatched => Watched || Rating is not null;
     public bool IsTombstone => !IsWatched;
@@ -96,6 +106,7 @@ public static class RatingRows
     public const string UnixTime = "UnixTime";
     public const string Seq = "Seq";
     public const string Watched = "Watched";
+    public const string Review = "Review";
 
     public const string MovieId = "MovieId";
 
@@ -110,11 +121,12 @@ public static class RatingRows
         e[Seq] = row.Seq;
         if (row.Rating is { } r) e[Rating] = r;
         else e[Watched] = true;
+        if (row.Review is { } review) e[Review] = review;
         return e;
     }
 
     public static PairRow ToPairRow(TableEntity e) =>
-        new(e.GetDouble(Rating), e.GetInt64(UnixTime) ?? 0, e.GetInt64(Seq) ?? 0);
+        new(e.GetDouble(Rating), e.GetInt64(UnixTime) ?? 0, e.GetInt64(Seq) ?? 0) { Review = e.GetString(Review) };
 
     public static UserRatingRow ToUserRow(TableEntity e) => new(
         MovieStore.TryParsePairRowKey(e.RowKey, out _, out var movieId) ? movieId : throw new FormatException($"not a rating row key: {e.RowKey}"),
@@ -122,12 +134,12 @@ public static class RatingRows
         e.GetBoolean(Watched) ?? false,
         e.GetInt64(UnixTime) ?? 0,
         e.GetInt64(Seq) ?? 0,
-        e.ETag);
+        e.ETag) { Review = e.GetString(Review) };
 
     /// <summary>What this instance knows after writing <paramref name="row"/> (null: removed) with the given ETag.</summary>
     public static UserRatingRow ToUserRow(int movieId, PairRow? row, long seq, ETag etag) => row is null
         ? new UserRatingRow(movieId, null, false, 0, seq, default)
-        : new UserRatingRow(movieId, row.Rating, row.Rating is null, row.UnixTime, row.Seq, etag);
+        : new UserRatingRow(movieId, row.Rating, row.Rating is null, row.UnixTime, row.Seq, etag) { Review = row.Review };
 
     public static TableEntity StatsRow(int partition, int movieId, MovieStats stats, long seq)
     {

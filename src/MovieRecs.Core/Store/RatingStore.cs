@@ -267,8 +267,10 @@ public sealed class RatingStore
     {
         if (!RatingId.IsRatableMovie(movieId)) throw new ArgumentOutOfRangeException(nameof(movieId));
         if (!RatingId.IsRatableUser(change.UserId)) throw new ArgumentOutOfRangeException(nameof(change));
-        if (change.Kind == PairChangeKind.Rate && !MovieLens.RatingScale.IsValid(change.Rating))
+        if ((change.Kind == PairChangeKind.Rate || change.Kind == PairChangeKind.Edit && !double.IsNaN(change.Rating)) && !MovieLens.RatingScale.IsValid(change.Rating))
             throw new ArgumentOutOfRangeException(nameof(change), change.Rating, "a rating is 0.5..5.0 in steps of 0.5");
+        if (change.Review is { Length: > PairRow.MaxReviewLength })
+            throw new ArgumentOutOfRangeException(nameof(change), $"a review is at most {PairRow.MaxReviewLength} characters");
         return new Pending(movieId, change);
     }
 
@@ -313,7 +315,7 @@ public sealed class RatingStore
             w.State = w.Slot.State ?? (IsCounted(partition, w.MovieId) ? null : StatsState.Absent);
             foreach (var p in w.Items)
             {
-                if (p.Change.Kind is PairChangeKind.Unwatch or PairChangeKind.RemoveRating)
+                if (p.Change.Kind is PairChangeKind.Unwatch or PairChangeKind.RemoveRating or PairChangeKind.Edit)
                     w.MustKnow.Add(p.Change.UserId);
                 else if (Cache.TryGet(p.Change.UserId, w.MovieId, out var copy))
                     w.Known[p.Change.UserId] = copy is null || copy.IsTombstone ? (null, default) : (RowOf(copy), copy.ETag);
@@ -394,7 +396,9 @@ public sealed class RatingStore
         }
     }
 
-    static PairRow RowOf(UserRatingRow copy) => new(copy.Rating, copy.UnixTime, copy.Seq);
+    static PairRow RowOf(UserRatingRow copy) => new(copy.Rating, copy.UnixTime, copy.Seq) { Review = copy.Review };
+
+    static string? NewReview(string? asked, string? stored) => asked is null ? stored : asked.Length == 0 ? null : asked;
 
     async Task ReadWhatIsMissingAsync(TableClient table, string partitionKey, List<MovieWork> works)
     {
@@ -450,20 +454,29 @@ public sealed class RatingStore
             switch (c.Kind)
             {
                 case PairChangeKind.Rate when row is null:
-                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.Add);
+                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq) { Review = NewReview(c.Review, null) }, TableTransactionActionType.Add);
                     stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating), WatchCount = stats.WatchCount + 1 };
                     break;
                 case PairChangeKind.Rate when row!.Rating is null:
-                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
+                    (outcome, after, type) = (PairOutcome.Created, new PairRow(c.Rating, c.UnixTime, seq) { Review = NewReview(c.Review, null) }, TableTransactionActionType.UpdateReplace);
                     stats = stats with { Count = stats.Count + 1, SumHalves = stats.SumHalves + MovieStats.ToHalves(c.Rating) };
                     break;
-                case PairChangeKind.Rate when MovieStats.ToHalves(row!.Rating!.Value) == MovieStats.ToHalves(c.Rating):
+                case PairChangeKind.Rate or PairChangeKind.Edit when row is not null && row.Rating is not null
+                        && MovieStats.ToHalves(row.Rating.Value) == MovieStats.ToHalves(double.IsNaN(c.Rating) ? row.Rating.Value : c.Rating)
+                        && NewReview(c.Review, row.Review) == row.Review:
                     outcome = PairOutcome.Unchanged;
                     break;
-                case PairChangeKind.Rate:
-                    (outcome, after, type) = (PairOutcome.Replaced, new PairRow(c.Rating, c.UnixTime, seq), TableTransactionActionType.UpdateReplace);
-                    stats = stats with { SumHalves = stats.SumHalves - MovieStats.ToHalves(row!.Rating!.Value) + MovieStats.ToHalves(c.Rating) };
+                case PairChangeKind.Edit when row is null || row.Rating is null:
+                    outcome = PairOutcome.NotFound;
                     break;
+                case PairChangeKind.Rate or PairChangeKind.Edit:
+                {
+                    var rating = double.IsNaN(c.Rating) ? row!.Rating!.Value : c.Rating;
+                    (outcome, after, type) = (PairOutcome.Replaced, new PairRow(rating, c.UnixTime, seq) { Review = NewReview(c.Review, row!.Review) },
+                        TableTransactionActionType.UpdateReplace);
+                    stats = stats with { SumHalves = stats.SumHalves - MovieStats.ToHalves(row!.Rating!.Value) + MovieStats.ToHalves(rating) };
+                    break;
+                }
                 case PairChangeKind.Watch when row is null:
                     (outcome, after, type) = (PairOutcome.Created, new PairRow(null, c.UnixTime, seq), TableTransactionActionType.Add);
                     stats = stats with { WatchCount = stats.WatchCount + 1 };
@@ -575,6 +588,72 @@ public sealed class RatingStore
     public Task<PairResult> UnwatchAsync(int userId, int movieId, CancellationToken cancellationToken = default) =>
         ApplyOneAsync(userId, movieId, new PairChange(userId, PairChangeKind.Unwatch, 0, 0));
 
+    /// <summary>
+    /// Changes an existing rating: its score (NaN keeps it) and review (null keeps it, "" removes it). NotFound when the
+    /// pair is not rated; the same values again change nothing.
+    /// </summary>
+    public Task<PairResult> EditAsync(int userId, int movieId, double rating, string? review, long unixTime, CancellationToken cancellationToken = default) =>
+        ApplyOneAsync(userId, movieId, new PairChange(userId, PairChangeKind.Edit, rating, unixTime, review));
+
+    /// <summary>
+    /// Removes every rating and watch mark of the user (a closed account), each through the ordinary remove path, so
+    /// every partial aggregate row stays a recount. Reads the user's rows from storage first; returns how many pairs
+    /// were removed. Safe to repeat.
+    /// </summary>
+    public async Task<int> RemoveAllOfUserAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        var removed = 0;
+        // A rating that arrives meanwhile (another instance, before the caller's lock-out reached it) is met by the next pass.
+        for (var pass = 1; ; pass++)
+        {
+            var rows = await ReadUserRowsAsync(userId, cancellationToken);
+            if (rows.Count == 0)
+                return removed;
+            if (pass > 5)
+                throw Contention($"User {userId} kept getting new ratings while being removed; retry.", new InvalidOperationException());
+            removed += await RemoveRowsAsync(userId, rows);
+        }
+    }
+
+    async Task<int> RemoveRowsAsync(int userId, IReadOnlyList<UserRatingRow> rows)
+    {
+        var removed = 0;
+        foreach (var chunk in rows.Chunk(MaxOperationsPerTransaction / 2))
+        {
+            var results = await ApplyManyAsync(userId, [.. chunk.Select(r =>
+                NewPending(r.MovieId, new PairChange(userId, r.IsRated ? PairChangeKind.RemoveRating : PairChangeKind.Unwatch, 0, 0)))]);
+            removed += results.Count(r => r.Outcome == PairOutcome.Removed);
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Changes of one user's pairs (distinct movies): queued together in the user's partition (shared transactions), then
+    /// one rating log append of every change that was applied, even when another failed (whose exception is then thrown).
+    /// </summary>
+    async Task<PairResult[]> ApplyManyAsync(int userId, Pending[] pending)
+    {
+        Queue(MovieStore.RatingPartition(userId)).EnqueueRange(pending);
+        var tasks = pending.Select(p => p.Done.Task).ToArray();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            // Fall through: log what was written, then report the failure.
+        }
+        var log = new List<RatingLog.Entry>(tasks.Length);
+        for (var i = 0; i < tasks.Length; i++)
+            if (tasks[i].IsCompletedSuccessfully)
+                log.Add(LogEntryOf(userId, pending[i].MovieId, tasks[i].Result));
+        await _store.Log.AppendAsync(log);
+        var failed = tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully);
+        if (failed is not null)
+            await failed;   // throws its exception
+        return tasks.Select(t => t.Result).ToArray();
+    }
+
     async Task<PairResult> ApplyOneAsync(int userId, int movieId, PairChange change)
     {
         var result = await ApplyAsync(movieId, change);
@@ -594,26 +673,8 @@ public sealed class RatingStore
     {
         if (ratings.Count > 100) throw new ArgumentOutOfRangeException(nameof(ratings), "at most 100 per call");
         if (ratings.Select(r => r.MovieId).Distinct().Count() != ratings.Count) throw new ArgumentException("movies must be distinct", nameof(ratings));
-        var pending = ratings.Select(r => NewPending(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime))).ToArray();
-        Queue(MovieStore.RatingPartition(userId)).EnqueueRange(pending);   // one user: one partition, shared transactions
-        var tasks = pending.Select(p => p.Done.Task).ToArray();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            // Fall through: log what was written, then report the failure.
-        }
-        var log = new List<RatingLog.Entry>(tasks.Length);
-        for (var i = 0; i < tasks.Length; i++)
-            if (tasks[i].IsCompletedSuccessfully)
-                log.Add(LogEntryOf(userId, ratings[i].MovieId, tasks[i].Result));
-        await _store.Log.AppendAsync(log);
-        var failed = tasks.FirstOrDefault(t => !t.IsCompletedSuccessfully);
-        if (failed is not null)
-            await failed;   // throws its exception
-        return tasks.Select(t => t.Result).ToArray();
+        // One user: one partition, shared transactions.
+        return await ApplyManyAsync(userId, [.. ratings.Select(r => NewPending(r.MovieId, new PairChange(userId, PairChangeKind.Rate, r.Rating, unixTime)))]);
     }
 
     // ================= reads =================

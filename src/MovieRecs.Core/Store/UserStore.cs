@@ -9,8 +9,9 @@ public sealed record UserRecord(int Id, string? Name, DateTimeOffset? Created);
 
 /// <summary>
 /// Users: rows in <c>users</c> (PartitionKey = id / 1000, RowKey "u{id:D10}", Name, Created). Ids come from the
-/// "users" <see cref="IdBlockAllocator"/> sequence and continue above the largest imported id. Users are never
-/// deleted, so "this user exists" is remembered once seen (a positive cache is exact).
+/// "users" <see cref="IdBlockAllocator"/> sequence and continue above the largest imported id, and are never reused.
+/// "This user exists" is remembered once seen, for <see cref="KnownFor"/>: a closed account's user is deleted, which this
+/// instance forgets at once and every other instance within that time (one point read per active user and period).
 /// </summary>
 public sealed class UserStore
 {
@@ -21,8 +22,11 @@ public sealed class UserStore
     readonly MovieStore _store;
     readonly TimeProvider _time;
     readonly IdBlockAllocator _ids;
-    readonly ConcurrentDictionary<int, byte> _known = new();
+    readonly ConcurrentDictionary<int, (byte Kind, long Until)> _known = new();
     const int MaxKnown = 1_000_000;
+
+    /// <summary>How long an instance trusts "this user exists" without a read (a deleted user is 404 everywhere after it).</summary>
+    public static readonly TimeSpan KnownFor = TimeSpan.FromSeconds(30);
 
     public UserStore(MovieStore store, TimeProvider? time = null, int blockSize = DefaultBlockSize)
     {
@@ -86,7 +90,7 @@ public sealed class UserStore
     {
         if (userId < 1 || userId > RatingId.MaxUserId)
             return false;
-        if (_known.ContainsKey(userId))
+        if (IsKnown(userId, out _))
             return true;
         return await GetAsync(userId, cancellationToken) is not null;
     }
@@ -99,9 +103,42 @@ public sealed class UserStore
     {
         if (userId < 1 || userId > RatingId.MaxUserId)
             return null;
-        if (_known.TryGetValue(userId, out var kind))
+        if (IsKnown(userId, out var kind))
             return kind == AccountUser;
-        return await GetAsync(userId, cancellationToken) is null ? null : _known.TryGetValue(userId, out kind) && kind == AccountUser;
+        return await GetAsync(userId, cancellationToken) is null ? null : IsKnown(userId, out kind) && kind == AccountUser;
+    }
+
+    /// <summary>Deletes the user row (a closed account); its id is never handed out again. False when there was none.</summary>
+    public async Task<bool> DeleteAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        _known.TryRemove(userId, out _);
+        try
+        {
+            await _store.Users.DeleteEntityAsync(MovieStore.UserPartition(userId), MovieStore.UserRowKey(userId), ETag.All, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+        finally
+        {
+            _known.TryRemove(userId, out _);   // a read racing the delete may have remembered it
+        }
+    }
+
+    bool IsKnown(int userId, out byte kind)
+    {
+        kind = 0;
+        if (!_known.TryGetValue(userId, out var entry))
+            return false;
+        if (entry.Until < Environment.TickCount64)
+        {
+            _known.TryRemove(userId, out _);
+            return false;
+        }
+        kind = entry.Kind;
+        return true;
     }
 
     /// <summary>Forgets who exists (after the store was replaced by an import).</summary>
@@ -113,7 +150,7 @@ public sealed class UserStore
     {
         if (_known.Count >= MaxKnown)
             _known.Clear();
-        _known[userId] = account ? AccountUser : AnonymousUser;
+        _known[userId] = (account ? AccountUser : AnonymousUser, Environment.TickCount64 + (long)KnownFor.TotalMilliseconds);
     }
 
     /// <summary>The largest user id in <c>users</c> (0 when none): a full scan, run once per store when the sequence row is missing.</summary>

@@ -53,6 +53,8 @@ public static partial class AccountsApi
         v1.MapPatch("/users/{id:int}", UpdateAsync).WithName("UpdateUser").WithTags("Users")
             .DocumentsJsonBody<UpdateAccountRequest>()
             .WithSummary("Change an account's display_name, email or password (current_password required to change your own password); self or admin. is_admin: an admin grants or takes the admin role.");
+        v1.MapDelete("/users/{id:int}", DeleteAsync).WithName("DeleteUser").WithTags("Users")
+            .WithSummary("Close an account (self or admin; a user without an account: admin only): its ratings leave the aggregates, its favourites and watchlist go, its username and email become free, and the user is then 404.");
         v1.MapGet("/users", ListAsync).WithName("ListUsers").WithTags("Users")
             .WithSummary("Every user for an admin, only yourself for an account (paginated: limit 1..100, page from 1).");
         return api;
@@ -218,6 +220,34 @@ public static partial class AccountsApi
                 return Problems.Conflict("The account changed meanwhile; read it again and retry.");
         }
         return TypedResults.Ok(ToResource(updated!));
+    }
+
+    /// <summary>
+    /// Closes the account in an order that is safe to interrupt and to repeat: the account row first (its tokens end, and
+    /// its user row still says "account", so nobody but an admin can write for it any more), then every rating and watch
+    /// mark through the ordinary remove path (each partial aggregate row stays a recount), the flags, and the user row
+    /// last. A failure part-way is a 503; an admin's retry completes it.
+    /// </summary>
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(int id, HttpContext http, UserStore users, AccountStore accounts,
+        RatingStore ratings, PreferenceStore preferences, CancellationToken cancellationToken)
+    {
+        var account = await accounts.GetAsync(id, cancellationToken);
+        if (account is null && await users.GetAsync(id, cancellationToken) is null)
+            return Problems.UserNotFound(id);
+        var (_, denied) = await Access.CheckSelfOrAdminAsync(http, id);
+        if (denied is not null)
+            return denied;
+        await CloseAsync().WaitAsync(cancellationToken);   // runs to its end even if the client stops waiting
+        return TypedResults.NoContent();
+
+        async Task CloseAsync()
+        {
+            if (account is not null)
+                await accounts.DeleteAsync(account, CancellationToken.None);
+            await ratings.RemoveAllOfUserAsync(id, CancellationToken.None);
+            await preferences.DeleteAllAsync(id, CancellationToken.None);
+            await users.DeleteAsync(id, CancellationToken.None);
+        }
     }
 
     static async Task<Results<Ok<UsersPage>, ProblemHttpResult, ValidationProblem>> ListAsync(

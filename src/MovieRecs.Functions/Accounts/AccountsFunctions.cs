@@ -22,6 +22,10 @@ public sealed class AccountsFunctions(FunctionEndpoints endpoints)
     public IResult UpdateUser([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "rest/v1/users/{id:int}")] HttpRequest request) =>
         endpoints.Run(nameof(UpdateUser), request);
 
+    [Function(nameof(DeleteUser))]
+    public IResult DeleteUser([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "rest/v1/users/{id:int}")] HttpRequest request) =>
+        endpoints.Run(nameof(DeleteUser), request);
+
     [Function(nameof(ListUsers))]
     public IResult ListUsers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "rest/v1/users")] HttpRequest request) =>
         endpoints.Run(nameof(ListUsers), request);

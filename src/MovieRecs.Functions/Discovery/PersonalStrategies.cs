@@ -56,7 +56,7 @@ public sealed class PersonalStrategies(CatalogCache catalogCache, UserHistories 
     public async Task<Result?> RecommendAsync(int userId, PersonalStrategy strategy, int count, CancellationToken cancellationToken)
     {
         var catalog = catalogCache.Require();
-        if (await histories.GetAsync(userId, cancellationToken) is not { } user)
+        if (await histories.GetAsync(userId, cancellationToken, forRecommendations: true) is not { } user)
             return null;
         // A list depends on the user's ratings (a new history object when they change), the catalog, the served model
         // and the popularity order, which itself is refreshed about once a second: keep each list that long.
@@ -89,7 +89,7 @@ public sealed class PersonalStrategies(CatalogCache catalogCache, UserHistories 
     public async Task<(IReadOnlyList<HybridRecommendation> Items, string? ModelVersion)?> HybridAsync(int userId, int count, CancellationToken cancellationToken)
     {
         var catalog = catalogCache.Require();
-        if (await histories.GetAsync(userId, cancellationToken) is not { } user)
+        if (await histories.GetAsync(userId, cancellationToken, forRecommendations: true) is not { } user)
             return null;
         return HybridList(catalog, user, count);
     }

@@ -127,7 +127,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
     public async Task<Result?> RecommendAsync(int userId, int count, bool includeRated, CancellationToken cancellationToken)
     {
         var catalog = catalogCache.Require();
-        if (await histories.GetAsync(userId, cancellationToken) is not { } user)
+        if (await histories.GetAsync(userId, cancellationToken, forRecommendations: true) is not { } user)
             return null;
 
         var served = holder.Current; // one model for the whole request, whatever swaps happen meanwhile
@@ -143,7 +143,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
                 return new Result(top.Item2.Count <= count ? top.Item2 : top.Item2.GetRange(0, count), served.Version, RecommendationsApi.SourceModel);
             }
         }
-        return new Result(Popular(served?.Model, catalog, count, includeRated ? null : user.Ratings.Select(r => r.MovieId).ToHashSet()),
+        return new Result(Popular(served?.Model, catalog, count, includeRated ? user.Watchlist.ToHashSet() : [.. user.Ratings.Select(r => r.MovieId), .. user.Watchlist]),
             served?.Version, RecommendationsApi.SourcePopularity);
     }
 
@@ -191,17 +191,17 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
         if (served.Ranker is { } ranker)
         {
             var history = user.Ratings.Select(r => new RatedMovie(r.MovieId, (float)r.Rating, r.UnixTime)).ToArray();
-            var ranked = ranker.Recommend(served.Model, profile, history, count + 32, includeRated: includeRated);
+            var ranked = ranker.Recommend(served.Model, profile, history, count + 32, exclude: user.Watchlist, includeRated: includeRated);
             var list = new List<RecommendationsApi.Item>(count);
             foreach (var r in ranked)
                 if (catalog.Contains(r.MovieId) && list.Count < count)
                     list.Add(new(r.MovieId, Math.Round(r.Probability, 4)));
             return list;
         }
-        return Personal(served.Model, profile, catalog, count, includeRated);
+        return Personal(served.Model, profile, catalog, user.Watchlist, count, includeRated);
     }
 
-    static List<RecommendationsApi.Item> Personal(RecommenderModel model, UserProfile profile, MovieCatalog catalog, int count, bool includeRated)
+    static List<RecommendationsApi.Item> Personal(RecommenderModel model, UserProfile profile, MovieCatalog catalog, IReadOnlySet<int> watchlist, int count, bool includeRated)
     {
         var ask = count + 16;
         while (true)
@@ -210,7 +210,7 @@ public sealed class RecommendationService(ModelHolder holder, CatalogCache catal
             var items = new List<RecommendationsApi.Item>(count);
             foreach (var r in recs)
             {
-                if (!catalog.Contains(r.MovieId))
+                if (!catalog.Contains(r.MovieId) || watchlist.Contains(r.MovieId))
                     continue;
                 items.Add(new(r.MovieId, Math.Round(r.Probability, 4)));
                 if (items.Count == count)

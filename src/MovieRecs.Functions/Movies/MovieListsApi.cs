@@ -7,7 +7,8 @@ namespace MovieRecs.Functions.Movies;
 
 public sealed record MovieList(IReadOnlyList<MovieSummary> Movies);
 
-public sealed record MovieRating(long RatingId, int UserId, int MovieId, double Rating, DateTime Timestamp);
+public sealed record MovieRating(long RatingId, int UserId, int MovieId, double Rating, DateTime Timestamp,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Review = null);
 
 public sealed record MovieRatingsPage(IReadOnlyList<MovieRating> Ratings, int Total, int Page, int Limit);
 
@@ -61,7 +62,7 @@ public static class MovieListsApi
             return Problems.MovieNotFound(id);
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var (items, stats) = await ratings.GetMovieRatingsPageAsync(id, skip, take, cancellationToken);
-        var list = items.Select(i => new MovieRating(RatingId.Encode(i.UserId, id), i.UserId, id, i.Row.Rating!.Value, i.Row.Time)).ToList();
+        var list = items.Select(i => new MovieRating(RatingId.Encode(i.UserId, id), i.UserId, id, i.Row.Rating!.Value, i.Row.Time, i.Row.Review)).ToList();
         return TypedResults.Ok(new MovieRatingsPage(list, stats.Count, pageNumber, take));
     }
 }

@@ -110,6 +110,44 @@ public static class RatingRequests
             ? JsonFields.Integer(root, "movie_id", "movie_id", errors, 1, long.MaxValue)
             : null;
 
+    /// <summary>
+    /// The body of a rating edit: <c>{"rating": 4.5, "review": "..."}</c>. PUT (<paramref name="replace"/>) needs the rating
+    /// and takes an absent review as none (""); PATCH keeps what is absent (null) and needs at least one field.
+    /// </summary>
+    public static (double? Rating, string? Review)? ParseEdit(JsonElement root, bool replace, ProblemErrors errors)
+    {
+        if (!JsonFields.RequireObject(root, errors, """{"rating": 4.5, "review": "..."}"""))
+            return null;
+        var hasRating = root.TryGetProperty("rating", out var r) && (replace || r.ValueKind != JsonValueKind.Null);
+        var rating = hasRating || replace ? Rating(root, "rating", "rating", errors) : null;
+        string? review = replace ? "" : null;
+        if (root.TryGetProperty("review", out var text))
+            review = Review(text, errors) ?? review;
+        if (!replace && !hasRating && review is null && !root.TryGetProperty("review", out _))
+            errors.Add("body", "must change something: rating, review or both");
+        return errors.Any ? null : (rating, review);
+    }
+
+    /// <summary>A review: a string of at most <see cref="PairRow.MaxReviewLength"/> characters (line breaks and tabs allowed); null or "" is "no review" ("").</summary>
+    public static string? Review(JsonElement value, ProblemErrors errors, string path = "review")
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+            return "";
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(path, $"must be a string (got {JsonFields.KindName(value)})");
+            return null;
+        }
+        var s = value.GetString()!.Trim();
+        if (s.Length > PairRow.MaxReviewLength)
+            errors.Add(path, $"must be at most {PairRow.MaxReviewLength} characters (got {s.Length})");
+        else if (s.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+            errors.Add(path, "must not contain control characters other than line breaks and tabs");
+        else
+            return s;
+        return null;
+    }
+
     static double? Rating(JsonElement obj, string name, string path, ProblemErrors errors)
     {
         if (JsonFields.Number(obj, name, path, errors) is not { } value)

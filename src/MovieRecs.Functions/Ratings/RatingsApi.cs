@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Accounts;
@@ -5,11 +6,18 @@ using MovieRecs.Functions.Infrastructure;
 
 namespace MovieRecs.Functions.Ratings;
 
-/// <summary>A rating as a REST resource.</summary>
-public sealed record RatingResource(long RatingId, int UserId, int MovieId, double Rating, DateTime Timestamp);
+/// <summary>A rating as a REST resource; <c>rating_id</c> encodes (user, movie) (<see cref="RatingId"/>).</summary>
+public sealed record RatingResource(long RatingId, int UserId, int MovieId, double Rating, DateTime Timestamp,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Review = null);
 
 /// <summary>One of a user's ratings (the existing front end reads movie_id, rating, timestamp).</summary>
-public sealed record UserRating(int MovieId, double Rating, DateTime Timestamp, long RatingId);
+public sealed record UserRating(int MovieId, double Rating, DateTime Timestamp, long RatingId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Review = null);
+
+public sealed record RatingsPage(IReadOnlyList<RatingResource> Ratings, int Total, int Page, int Limit);
+
+/// <summary>Body of PUT/PATCH /api/rest/v1/ratings/{rating_id} (documentation; parsed by <see cref="RatingRequests.ParseEdit"/>).</summary>
+public sealed record EditRatingRequest(double? Rating, string? Review);
 
 public sealed record StoredRatings(IReadOnlyList<UserRating> Ratings);
 
@@ -35,6 +43,14 @@ public static class RatingsApi
             .WithSummary("Rate a movie (0.5..5.0 in steps of 0.5); rating again replaces. 201 when new, 200 when replaced.");
         v1.MapGet("/ratings/{ratingId:long}", GetAsync).WithName("GetRating");
         v1.MapDelete("/ratings/{ratingId:long}", DeleteAsync).WithName("DeleteRating");
+        v1.MapPut("/ratings/{ratingId:long}", ReplaceAsync).WithName("ReplaceRating")
+            .DocumentsJsonBody<EditRatingRequest>()
+            .WithSummary("Change an existing rating (owner or admin): rating required, review optional (at most 2,000 characters; absent removes it). 404 when not rated.");
+        v1.MapPatch("/ratings/{ratingId:long}", UpdateAsync).WithName("UpdateRating")
+            .DocumentsJsonBody<EditRatingRequest>()
+            .WithSummary("Change an existing rating's score and/or review (owner or admin); an absent field is kept, review null or \"\" removes it.");
+        v1.MapGet("/ratings", ListAsync).WithName("ListRatings")
+            .WithSummary("Ratings by user_id and/or movie_id (at least one is required), paginated: limit 1..100 (default 20), page from 1.");
         v1.MapPost("/users/{id:int}/watched", MarkWatchedAsync).WithName("MarkWatched")
             .DocumentsJsonBody<MarkWatchedRequest>()
             .WithSummary("Mark a movie watched without rating it (rating a movie marks it watched too).");
@@ -154,6 +170,84 @@ public static class RatingsApi
         return result.Outcome == PairOutcome.Removed ? TypedResults.NoContent() : RatingNotFound(ratingId);
     }
 
+    static Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> ReplaceAsync(
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken) =>
+        EditAsync(ratingId, request, users, ratings, time, replace: true, cancellationToken);
+
+    static Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> UpdateAsync(
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken) =>
+        EditAsync(ratingId, request, users, ratings, time, replace: false, cancellationToken);
+
+    /// <summary>PUT (replace: rating required, no review means none) or PATCH (each field optional) of an existing rating.</summary>
+    static async Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> EditAsync(
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, bool replace, CancellationToken cancellationToken)
+    {
+        using var body = await JsonBody.ReadAsync(request, cancellationToken);
+        if (body.Problem is { } problem)
+            return problem;
+        var errors = new ProblemErrors();
+        if (body.Document is not { } doc)
+        {
+            errors.Add("body", """is required: {"rating": 4.5, "review": "..."}""");
+            return errors.ToResult();
+        }
+        if (RatingRequests.ParseEdit(doc.RootElement, replace, errors) is not var (rating, review) || errors.Any)
+            return errors.ToResult();
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !await users.ExistsAsync(userId, cancellationToken))
+            return RatingNotFound(ratingId);
+        if (await Access.CheckUserWriteAsync(request.HttpContext, userId) is { } denied)
+            return denied;
+
+        var result = await ratings.EditAsync(userId, movieId, rating ?? double.NaN, review, time.GetUtcNow().ToUnixTimeSeconds(), CancellationToken.None)
+            .WaitAsync(cancellationToken);
+        return result.Outcome == PairOutcome.NotFound ? RatingNotFound(ratingId) : TypedResults.Ok(ToResource(userId, movieId, result.Row!));
+    }
+
+    public const int MaxRatingsPage = 100;
+
+    /// <summary>
+    /// One page of ratings, filtered by user (one partition range read, from this instance's ratings cache), by movie
+    /// (the cold path that queries every table) or both (one point read). Without a filter it is a 400: there is no
+    /// order across the 1,024 partitions to page through short of reading all of them.
+    /// </summary>
+    static async Task<Results<Ok<RatingsPage>, ProblemHttpResult, ValidationProblem>> ListAsync(
+        string? user_id, string? movie_id, string? limit, string? page, UserStore users, CatalogCache cache, RatingStore ratings,
+        RatingsSettings settings, CancellationToken cancellationToken)
+    {
+        var errors = new ProblemErrors();
+        var take = errors.Int("limit", limit, 1, MaxRatingsPage, 20);
+        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var userId = user_id is null ? (int?)null : errors.Int("user_id", user_id, 1, RatingId.MaxUserId, 0);
+        var movieId = movie_id is null ? (int?)null : errors.Int("movie_id", movie_id, 1, RatingId.MaxMovieId, 0);
+        if (!errors.Any && userId is null && movieId is null)
+            errors.Add("user_id", "user_id or movie_id is required (listing every rating is not offered: use one filter or both)");
+        if (errors.Any)
+            return errors.ToResult();
+        if (userId is { } u && !await users.ExistsAsync(u, cancellationToken))
+            return Problems.UserNotFound(u);
+        if (movieId is { } m && !cache.Require().Contains(m))
+            return Problems.MovieNotFound(m);
+        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
+
+        if (userId is { } user && movieId is { } movie)
+        {
+            var row = await ratings.GetPairAsync(user, movie, cancellationToken);
+            var one = row is { IsRated: true } ? new List<RatingResource> { ToResource(user, movie, row) } : [];
+            return TypedResults.Ok(new RatingsPage(one.Skip(skip).Take(take).ToList(), one.Count, pageNumber, take));
+        }
+        if (userId is { } byUser)
+        {
+            var rated = (await ratings.GetUserRowsAsync(byUser, settings.UserCacheMaxAge, cancellationToken)).Where(r => r.IsRated).ToList();
+            rated.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
+            var items = rated.Skip(skip).Take(take)
+                .Select(r => new RatingResource(RatingId.Encode(byUser, r.MovieId), byUser, r.MovieId, r.Rating!.Value, r.Time, r.Review)).ToList();
+            return TypedResults.Ok(new RatingsPage(items, rated.Count, pageNumber, take));
+        }
+        var byMovie = movieId!.Value;
+        var (pageItems, stats) = await ratings.GetMovieRatingsPageAsync(byMovie, skip, take, cancellationToken);
+        return TypedResults.Ok(new RatingsPage(pageItems.Select(i => ToResource(i.UserId, byMovie, i.Row)).ToList(), stats.Count, pageNumber, take));
+    }
+
     // ---- watch marks ----
 
     static async Task<Results<Created<WatchEntry>, Ok<WatchEntry>, ProblemHttpResult, ValidationProblem>> MarkWatchedAsync(
@@ -222,10 +316,10 @@ public static class RatingsApi
     }
 
     static RatingResource ToResource(int userId, int movieId, PairRow row) =>
-        new(RatingId.Encode(userId, movieId), userId, movieId, row.Rating!.Value, row.Time);
+        new(RatingId.Encode(userId, movieId), userId, movieId, row.Rating!.Value, row.Time, row.Review);
 
     static UserRating ToUserRating(int userId, int movieId, PairRow row) =>
-        new(movieId, row.Rating!.Value, row.Time, RatingId.Encode(userId, movieId));
+        new(movieId, row.Rating!.Value, row.Time, RatingId.Encode(userId, movieId), row.Review);
 
     static ProblemHttpResult RatingNotFound(long ratingId) => Problems.NotFound($"No rating with id {ratingId}.");
 }

@@ -18,6 +18,18 @@ public sealed class RatingsFunctions(FunctionEndpoints endpoints)
     public IResult DeleteRating([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "rest/v1/ratings/{ratingId:long}")] HttpRequest request) =>
         endpoints.Run(nameof(DeleteRating), request);
 
+    [Function(nameof(ReplaceRating))]
+    public IResult ReplaceRating([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "rest/v1/ratings/{ratingId:long}")] HttpRequest request) =>
+        endpoints.Run(nameof(ReplaceRating), request);
+
+    [Function(nameof(UpdateRating))]
+    public IResult UpdateRating([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "rest/v1/ratings/{ratingId:long}")] HttpRequest request) =>
+        endpoints.Run(nameof(UpdateRating), request);
+
+    [Function(nameof(ListRatings))]
+    public IResult ListRatings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "rest/v1/ratings")] HttpRequest request) =>
+        endpoints.Run(nameof(ListRatings), request);
+
     [Function(nameof(GetWatchHistory))]
     public IResult GetWatchHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "rest/v1/users/{id:int}/watch-history")] HttpRequest request) =>
         endpoints.Run(nameof(GetWatchHistory), request);

@@ -40,7 +40,7 @@ public sealed class UserRatingsResponses(IOptions<Microsoft.AspNetCore.Http.Json
         rated.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
         var skip = (int)Math.Min((long)(page - 1) * limit, int.MaxValue);
         var items = rated.Skip(skip).Take(limit)
-            .Select(c => new UserRating(c.MovieId, c.Rating!.Value, c.Time, RatingId.Encode(userId, c.MovieId)))
+            .Select(c => new UserRating(c.MovieId, c.Rating!.Value, c.Time, RatingId.Encode(userId, c.MovieId), c.Review))
             .ToList();
         return new UserRatingsPage(items, rated.Count, page, limit);
     }
