@@ -90,7 +90,7 @@ public static class RatingsApi
 
     static async Task<IResult> GetUserRatingsAsync(
         int id, string? limit, string? page, UserStore users, RatingStore ratings, RatingsSettings settings,
-        UserRatingsResponses responses, CancellationToken cancellationToken)
+        UserRatingsResponses responses, CatalogCache cache, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
         var take = errors.Int("limit", limit, 1, MaxUserRatingsPage, MaxUserRatingsPage);
@@ -100,7 +100,7 @@ public static class RatingsApi
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         var snapshot = await ratings.GetUserSnapshotAsync(id, settings.UserCacheMaxAge, cancellationToken);
-        return TypedResults.Bytes(responses.Get(id, take, pageNumber, snapshot), "application/json; charset=utf-8");
+        return TypedResults.Bytes(responses.Get(id, take, pageNumber, snapshot, cache.Require()), "application/json; charset=utf-8");
     }
 
     // ---- REST resource ----
@@ -136,9 +136,10 @@ public static class RatingsApi
         return TypedResults.Ok(resource);
     }
 
-    static async Task<Results<Ok<RatingResource>, ProblemHttpResult>> GetAsync(long ratingId, RatingStore ratings, CancellationToken cancellationToken)
+    static async Task<Results<Ok<RatingResource>, ProblemHttpResult>> GetAsync(long ratingId, RatingStore ratings, CatalogCache cache, CancellationToken cancellationToken)
     {
-        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId))
+        // A deleted movie's ratings stay stored but are not served.
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !cache.Require().Contains(movieId))
             return RatingNotFound(ratingId);
         var row = await ratings.GetPairAsync(userId, movieId, cancellationToken);
         return row is { IsRated: true } ? TypedResults.Ok(ToResource(userId, movieId, row)) : RatingNotFound(ratingId);
@@ -212,7 +213,7 @@ public static class RatingsApi
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         var catalog = cache.Require();
-        var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched).ToList();
+        var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched && catalog.Contains(c.MovieId)).ToList();
         watched.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = watched.Skip(skip).Take(take)
