@@ -125,7 +125,7 @@ public sealed class CatalogEditor(MovieStore store)
         for (var pass = 1; ; pass++)
         {
             var changes = new List<TableEntity>();
-            await foreach (var e in store.Movies.QueryAsync<TableEntity>(select: ["Genres"], cancellationToken: cancellationToken))
+            await foreach (var e in store.Movies.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey", "Genres"], cancellationToken: cancellationToken))
             {
                 var names = GenreNames(e);
                 if (!names.Any(n => genres.Resolve(n)?.Id == genreId && n != newName))
