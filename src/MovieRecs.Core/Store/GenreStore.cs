@@ -108,8 +108,27 @@ public sealed class GenreStore(MovieStore store)
             .DistinctBy(MovieGenres.Key).Order(StringComparer.Ordinal).ToList();
         if (missing.Count == 0)
             return set;
-        foreach (var name in missing)
-            await CreateAsync(name, cancellationToken);   // NameTaken: another instance registered it first, as wanted
+        // All at once (one transaction per 50, the usual case after an import); when another instance registers some
+        // meanwhile, the transaction fails whole and each name goes on its own.
+        var next = set.All.Count == 0 ? 1 : set.All.Max(g => g.Id) + 1;
+        try
+        {
+            foreach (var chunk in missing.Chunk(50))
+                await store.Genres.SubmitTransactionAsync(chunk.SelectMany(name =>
+                {
+                    var id = next++;
+                    return new[]
+                    {
+                        new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, IdRow(id)) { ["Name"] = name }),
+                        new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, NameRow(MovieGenres.Key(name))) { ["GenreId"] = id }),
+                    };
+                }), cancellationToken);
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            foreach (var name in missing)
+                await CreateAsync(name, cancellationToken);   // NameTaken: another instance registered it first, as wanted
+        }
         return await LoadAsync(cancellationToken);
     }
 
