@@ -54,6 +54,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(request.HttpContext, "Adding a movie") is { } denied)
             return denied;
+        changes.RequireLoaded();
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (Body(body, CatalogRequests.MovieExample) is { } problem)
             return problem;
@@ -86,6 +87,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(request.HttpContext, "Changing a movie") is { } denied)
             return denied;
+        changes.RequireLoaded();
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (Body(body, CatalogRequests.MovieExample) is { } problem)
             return problem;
@@ -110,6 +112,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(http, "Deleting a movie") is { } denied)
             return denied;
+        changes.RequireLoaded();
         if (id <= 0 || !await editor.DeleteAsync(id, CancellationToken.None))
             return Problems.MovieNotFound(id);
         await changes.PublishAsync(cancellationToken);
@@ -130,6 +133,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(request.HttpContext, "Adding a genre") is { } denied)
             return denied;
+        changes.RequireLoaded();
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (Body(body, CatalogRequests.GenreExample) is { } problem)
             return problem;
@@ -150,6 +154,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(request.HttpContext, "Renaming a genre") is { } denied)
             return denied;
+        changes.RequireLoaded();
         var partial = HttpMethods.IsPatch(request.Method);
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (partial && body.IsEmpty)
@@ -180,6 +185,7 @@ public static class CatalogAdminApi
     {
         if (await Access.CheckAdminAsync(http, "Deleting a genre") is { } denied)
             return denied;
+        changes.RequireLoaded();
         var errors = new ProblemErrors();
         var forced = false;
         if (force is not null && !bool.TryParse(force, out forced))
@@ -236,6 +242,9 @@ public static class CatalogAdminApi
 /// <summary>Makes a stored catalogue change visible: counted for every instance, and loaded here before the answer.</summary>
 public sealed class CatalogChanges(MovieStore store, CatalogSync sync, CatalogCache cache)
 {
+    /// <summary>A 503 until this instance has loaded the catalogue (on a fresh store, the demo data is seeded first).</summary>
+    public void RequireLoaded() => cache.Require();
+
     public async Task<MovieCatalog> PublishAsync(CancellationToken cancellationToken)
     {
         await store.RecordCatalogEditAsync(CancellationToken.None);
