@@ -2,6 +2,7 @@ using System.Text.Json;
 using MovieRecs.Core.Store;
 using MovieRecs.Functions.Accounts;
 using MovieRecs.Functions.Admin;
+using MovieRecs.Functions.Catalog;
 using MovieRecs.Functions.Discovery;
 using MovieRecs.Functions.Engine;
 using MovieRecs.Functions.Health;
@@ -26,6 +27,7 @@ public static class Extensions
         var api = root.MapGroup("/api");
         api.MapMovies();
         api.MapMovieLists();
+        api.MapCatalogAdmin();
         api.MapAccounts();
         api.MapUsers();
         api.MapRatings();
@@ -63,6 +65,8 @@ public static class Extensions
 
         services.AddStorageClients(builder.Configuration);
         services.AddSingleton(sp => new MovieStore(sp.GetRequiredService<StorageAccount>()));
+        services.AddSingleton(sp => new GenreStore(sp.GetRequiredService<MovieStore>()));
+        services.AddSingleton(sp => new CatalogEditor(sp.GetRequiredService<MovieStore>()));
         services.AddSingleton<CatalogCache>();
         services.AddSingleton(sp => RatingsSettings.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => new UserStore(sp.GetRequiredService<MovieStore>(), sp.GetRequiredService<TimeProvider>(),
@@ -84,6 +88,7 @@ public static class Extensions
         services.AddHostedService<DevelopmentStorage>();
         services.AddSingleton<CatalogSync>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogSync>());
+        services.AddSingleton<CatalogChanges>();
         builder.AddAccounts();
         builder.AddEngine();
         builder.AddDiscovery();

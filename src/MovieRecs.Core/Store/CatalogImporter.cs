@@ -44,12 +44,17 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
 
         // Movies: batches of 100 per partition; unchanged movies are not rewritten.
         var storedMovies = empty ? [] : (await store.LoadMoviesAsync(cancellationToken)).ToDictionary(m => m.Id);
-        var changedMovies = data.Movies.Where(m => !storedMovies.TryGetValue(m.Id, out var old) || !SameMovie(old, m)).ToList();
+        // A movie an admin deleted stays deleted: re-running an import does not bring it back (--replace does).
+        var deletedMovies = empty ? [] : await store.LoadDeletedMovieIdsAsync(cancellationToken);
+        var changedMovies = data.Movies.Where(m => !deletedMovies.Contains(m.Id) && (!storedMovies.TryGetValue(m.Id, out var old) || !SameMovie(old, m))).ToList();
         writer.StartPhase("movies", data.Movies.Count);
         writer.Advance(data.Movies.Count - changedMovies.Count);
         foreach (var chunk in changedMovies.GroupBy(m => MovieStore.MoviePartition(m.Id)).SelectMany(p => p.Chunk(BatchSize)))
             writer.Submit(store.Movies, chunk.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, MovieStore.ToEntity(m))).ToList(), chunk.Length, cancellationToken);
         written += await writer.DrainAsync(cancellationToken);
+        // Movies created through the API get ids above every imported one (CatalogEditor).
+        if (data.Movies.Count > 0)
+            await IdBlockAllocator.RaiseAsync(store.Meta, CatalogEditor.MovieSequence, data.Movies.Max(m => m.Id) + 1L, cancellationToken);
 
         // New users get ids above every imported one: raise the id sequence before any imported user exists.
         if (data.Ratings.Count > 0)

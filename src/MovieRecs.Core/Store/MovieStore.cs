@@ -11,7 +11,10 @@ namespace MovieRecs.Core.Store;
 /// sort, so the layout follows the queries:
 /// <list type="bullet">
 /// <item><c>movies</c>: the catalog, RowKey = zero-padded id, spread over 32 partitions (id mod 32) so imports
-///   batch in parallel (Azurite slows as one partition grows); always read whole into memory.</item>
+///   batch in parallel (Azurite slows as one partition grows); always read whole into memory. A movie deleted by an
+///   admin stays as a tombstone (<c>Deleted</c> = true): its id is never given to another movie, whose page would
+///   otherwise inherit the deleted movie's ratings.</item>
+/// <item><c>genres</c>: genre ids and names (<see cref="GenreStore"/>).</item>
 /// <item><c>ratings00</c>..<c>ratings255</c>: the rating records, by user. A user's rows sit in partition
 ///   "p{user mod 1024}" (four partitions per table, partition mod 256), RowKey "{user}m{movie}": one range read gives a
 ///   user's ratings and watch marks (Rating, UnixTime, Seq, MovieId; a row without Rating is a watch-only mark). Next to
@@ -34,9 +37,10 @@ public sealed class MovieStore
     public const string MetaTable = "meta";
     public const string AccountsTable = "accounts";
     public const string PreferencesTable = "preferences";
+    public const string GenresTable = "genres";
     public static readonly string[] AllTables =
     [
-        MoviesTable, UsersTable, MetaTable, AccountsTable, PreferencesTable,
+        MoviesTable, UsersTable, MetaTable, AccountsTable, PreferencesTable, GenresTable,
         .. Enumerable.Range(0, RatingTables).Select(RatingsTableName),
     ];
 
@@ -69,6 +73,7 @@ public sealed class MovieStore
         Meta = _service.GetTableClient(MetaTable);
         Accounts = _service.GetTableClient(AccountsTable);
         Preferences = _service.GetTableClient(PreferencesTable);
+        Genres = _service.GetTableClient(GenresTable);
         Log = new RatingLog(account.Blobs);
     }
 
@@ -85,6 +90,8 @@ public sealed class MovieStore
     public TableClient Accounts { get; }
     /// <summary>Users' favourites and watchlists (<see cref="PreferenceStore"/>).</summary>
     public TableClient Preferences { get; }
+    /// <summary>Genre ids and names (<see cref="GenreStore"/>).</summary>
+    public TableClient Genres { get; }
     public RatingLog Log { get; }
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
@@ -174,7 +181,8 @@ public sealed class MovieStore
             e.GetString("Source") ?? "",
             e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
             e.GetInt32("MovieCount") ?? 0,
-            e.GetInt64("RatingCount") ?? 0);
+            e.GetInt64("RatingCount") ?? 0,
+            e.GetInt64("Edits") ?? 0);
     }
 
     public Task SetCatalogStateAsync(CatalogState state, CancellationToken cancellationToken = default) =>
@@ -185,7 +193,36 @@ public sealed class MovieStore
             ["UpdatedAt"] = state.UpdatedAt,
             ["MovieCount"] = state.MovieCount,
             ["RatingCount"] = state.RatingCount,
+            ["Edits"] = state.Edits,
         }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>
+    /// Counts an admin change of the catalog (movies, genres) in the state row, after the change is stored: instances
+    /// poll that row and reload the movies when the count moves. ETag-conditional, so concurrent edits each count.
+    /// </summary>
+    public async Task<long> RecordCatalogEditAsync(CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await Meta.GetEntityIfExistsAsync<TableEntity>("catalog", "state", cancellationToken: cancellationToken);
+            try
+            {
+                if (!row.HasValue)
+                {
+                    await Meta.AddEntityAsync(new TableEntity("catalog", "state") { ["Version"] = 0L, ["Source"] = "", ["UpdatedAt"] = DateTimeOffset.UtcNow, ["Edits"] = 1L }, cancellationToken);
+                    return 1;
+                }
+                var edits = (row.Value!.GetInt64("Edits") ?? 0) + 1;
+                await Meta.UpdateEntityAsync(new TableEntity("catalog", "state") { ["Edits"] = edits, ["UpdatedAt"] = DateTimeOffset.UtcNow },
+                    row.Value.ETag, TableUpdateMode.Merge, cancellationToken);
+                return edits;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 50)
+            {
+                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), cancellationToken);
+            }
+        }
+    }
 
     // ---- movies ----
 
@@ -203,6 +240,11 @@ public sealed class MovieStore
         if (movie.Tags.Count > 0) entity["Tags"] = JsonSerializer.Serialize(movie.Tags);
         return entity;
     }
+
+    /// <summary>The property that marks a deleted movie's row (a tombstone).</summary>
+    public const string DeletedProperty = "Deleted";
+
+    public static bool IsDeleted(TableEntity entity) => entity.GetBoolean(DeletedProperty) == true;
 
     public static Movie ToMovie(TableEntity entity)
     {
@@ -223,8 +265,19 @@ public sealed class MovieStore
     {
         var movies = new List<Movie>();
         await foreach (var entity in Movies.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
-            movies.Add(ToMovie(entity));
+            if (!IsDeleted(entity))
+                movies.Add(ToMovie(entity));
         return movies;
+    }
+
+    /// <summary>The ids of deleted movies (tombstones).</summary>
+    public async Task<HashSet<int>> LoadDeletedMovieIdsAsync(CancellationToken cancellationToken = default)
+    {
+        var ids = new HashSet<int>();
+        await foreach (var entity in Movies.QueryAsync<TableEntity>(select: ["RowKey", DeletedProperty], cancellationToken: cancellationToken))
+            if (IsDeleted(entity))
+                ids.Add(int.Parse(entity.RowKey, CultureInfo.InvariantCulture));
+        return ids;
     }
 
     // ---- per-movie aggregates ----
@@ -251,8 +304,11 @@ public sealed class MovieStore
         TableClient.CreateQueryFilter($"MovieId eq {movieId} or RowKey eq {StatsRowKey(movieId)}");
 }
 
-/// <summary>What the stored catalog is: instances reload when Version changes. Source "demo" marks the placeholder data.</summary>
-public sealed record CatalogState(long Version, string Source, DateTimeOffset UpdatedAt, int MovieCount, long RatingCount)
+/// <summary>
+/// What the stored catalog is: instances reload when Version (an import) or Edits (admin changes since that import)
+/// changes. Source "demo" marks the placeholder data.
+/// </summary>
+public sealed record CatalogState(long Version, string Source, DateTimeOffset UpdatedAt, int MovieCount, long RatingCount, long Edits = 0)
 {
     public const string DemoSource = "demo";
     public bool IsDemo => Source == DemoSource;

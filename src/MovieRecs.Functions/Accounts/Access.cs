@@ -81,6 +81,17 @@ public static class Access
         return (caller, caller.UserId is null ? Unauthorized(http, detail) : Forbidden(detail));
     }
 
+    /// <summary>Null when the caller is an admin (an admin account's token, or the admin key); else the 401/403 problem.</summary>
+    public static async Task<ProblemHttpResult?> CheckAdminAsync(HttpContext http, string operation)
+    {
+        var (caller, problem) = await IdentifyAsync(http);
+        if (problem is not null || caller.IsAdmin)
+            return problem;
+        return caller.UserId is null
+            ? Unauthorized(http, $"{operation} is for admins: send an admin account's bearer token or the admin key ('{AdminKey.HeaderName}').")
+            : Forbidden($"{operation} is for admins, and this account is not one.");
+    }
+
     /// <summary>A 401 problem; the response says how to authenticate (RFC 9110 requires WWW-Authenticate).</summary>
     public static ProblemHttpResult Unauthorized(HttpContext http, string detail)
     {

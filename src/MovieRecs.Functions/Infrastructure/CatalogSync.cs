@@ -6,15 +6,16 @@ namespace MovieRecs.Functions.Infrastructure;
 /// <summary>
 /// Brings storage up (tables, demo data on first start) and keeps the in-memory catalog in step with
 /// it: polls the catalog version row (one point read) and reloads movies and aggregates when an
-/// import has changed it, and re-reads every movie's aggregates every MovieRecs:StatsRefreshSeconds so ratings
+/// import has changed it (only the movies when an admin has edited them), and re-reads every movie's aggregates every MovieRecs:StatsRefreshSeconds so ratings
 /// written through other instances reach this one's lists and listings (ratings written through this
 /// instance update them at once). Storage being down only delays this; the loop retries by itself.
 /// </summary>
 public sealed class CatalogSync(
-    MovieStore store, RatingStore ratings, UserStore users, CatalogCache cache, RatingsSettings settings,
+    MovieStore store, GenreStore genres, RatingStore ratings, UserStore users, CatalogCache cache, RatingsSettings settings,
     IConfiguration configuration, TimeProvider time, ILogger<CatalogSync> logger, Discovery.TrendingFeed trending,
     Discovery.SimilarMoviesSource similar) : BackgroundService
 {
+    readonly SemaphoreSlim _reload = new(1, 1);
     DateTimeOffset _statsLoadedAt;
     Task? _statsRefresh;
 
@@ -50,31 +51,57 @@ public sealed class CatalogSync(
         }
     }
 
-    /// <summary>Reloads when the stored version differs from the one in memory.</summary>
+    /// <summary>
+    /// Reloads when the stored version (an import) or edit count (admin changes) differs from the one in memory. After
+    /// an edit only the movies and genres are read again: the aggregates, the ratings cache and the known users stay.
+    /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        var state = await store.GetCatalogStateAsync(cancellationToken);
-        var version = state?.Version ?? 0;
-        if (cache.Current is not null && cache.Version == version)
-            return;
-        if (cache.Current is not null)
+        await _reload.WaitAsync(cancellationToken);   // the poll, an admin write and a reload request may meet
+        try
         {
-            // An import changed the store (possibly replaced it): what this instance remembers of it is stale.
-            ratings.ForgetCachedState();
-            users.ForgetKnownUsers();
+            var state = await store.GetCatalogStateAsync(cancellationToken);
+            var version = state?.Version ?? 0;
+            var edits = state?.Edits ?? 0;
+            var previous = cache.Current;
+            if (previous is not null && cache.Version == version && cache.Edits == edits)
+                return;
+            var editOnly = previous is not null && cache.Version == version;
+            if (previous is not null && !editOnly)
+            {
+                // An import changed the store (possibly replaced it): what this instance remembers of it is stale.
+                ratings.ForgetCachedState();
+                users.ForgetKnownUsers();
+            }
+            var movies = await store.LoadMoviesAsync(cancellationToken);
+            // Every genre a movie carries has an id (stores imported with names only get them here), and movies show
+            // their genres' current names (a rename whose rewrite of the movies is not finished yet included).
+            var genreSet = await genres.EnsureAsync(movies.SelectMany(m => m.Genres), cancellationToken);
+            for (var i = 0; i < movies.Count; i++)
+                if (genreSet.Canonical(movies[i].Genres) is var canonical && !ReferenceEquals(canonical, movies[i].Genres))
+                    movies[i] = movies[i] with { Genres = canonical };
+            var started = time.GetUtcNow();
+            var catalog = new MovieCatalog(movies, editOnly ? previous!.SnapshotStats() : null);
+            if (!editOnly)
+            {
+                var stats = await ratings.LoadAllStatsAsync(cancellationToken: cancellationToken);
+                foreach (var (id, s) in stats)
+                    if (catalog.Find(id) is not null)
+                        catalog.SetStats(id, s);
+            }
+            cache.Replace(catalog, version, edits, genreSet.All);
+            if (!editOnly)
+            {
+                _statsLoadedAt = started;
+                trending.Reload();   // in the background: the catalog serves at once, trending once the ratings are read
+            }
+            similar.Warm(catalog);   // likewise the content index of similar movies
+            logger.LogInformation("Catalog version {Version}.{Edits} loaded: {Movies} movies.", version, edits, movies.Count);
         }
-        var movies = await store.LoadMoviesAsync(cancellationToken);
-        var started = time.GetUtcNow();
-        var stats = await ratings.LoadAllStatsAsync(cancellationToken: cancellationToken);
-        var catalog = new MovieCatalog(movies);
-        foreach (var (id, s) in stats)
-            if (catalog.Find(id) is not null)
-                catalog.SetStats(id, s);
-        cache.Replace(catalog, version);
-        _statsLoadedAt = started;
-        trending.Reload();   // in the background: the catalog serves at once, trending once the ratings are read
-        similar.Warm(catalog);   // likewise the content index of similar movies
-        logger.LogInformation("Catalog version {Version} loaded: {Movies} movies.", version, movies.Count);
+        finally
+        {
+            _reload.Release();
+        }
     }
 
     /// <summary>Re-reads the movies' aggregates changed since the last read into the loaded catalog.</summary>

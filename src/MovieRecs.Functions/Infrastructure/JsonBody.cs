@@ -46,7 +46,9 @@ public static class JsonBody
                 return new(null, null);
             try
             {
-                return new(JsonDocument.Parse(bytes, Options), null);
+                // A copy: the document reads the memory it is given for its whole life, and the pooled buffer goes
+                // back to the pool (to be overwritten) as soon as this method returns.
+                return new(JsonDocument.Parse(bytes.ToArray(), Options), null);
             }
             catch (JsonException e)
             {

@@ -24,7 +24,8 @@ public sealed record LegacyMovie(
 
 public sealed record MovieAverageRating(int MovieId, string Title, double? AvgRating, long TotalRatings);
 
-public sealed record GenreCount(string Name, int MovieCount);
+/// <summary>A genre: its stable id, name, and how many movies carry it.</summary>
+public sealed record GenreCount(int Id, string Name, int MovieCount);
 
 public sealed record GenresList(IReadOnlyList<GenreCount> Genres);
 

@@ -106,7 +106,7 @@ public static class RatingsApi
 
     static async Task<IResult> GetUserRatingsAsync(
         int id, string? limit, string? page, UserStore users, RatingStore ratings, RatingsSettings settings,
-        UserRatingsResponses responses, CancellationToken cancellationToken)
+        UserRatingsResponses responses, CatalogCache cache, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
         var take = errors.Int("limit", limit, 1, MaxUserRatingsPage, MaxUserRatingsPage);
@@ -116,7 +116,7 @@ public static class RatingsApi
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         var snapshot = await ratings.GetUserSnapshotAsync(id, settings.UserCacheMaxAge, cancellationToken);
-        return TypedResults.Bytes(responses.Get(id, take, pageNumber, snapshot), "application/json; charset=utf-8");
+        return TypedResults.Bytes(responses.Get(id, take, pageNumber, snapshot, cache.Require()), "application/json; charset=utf-8");
     }
 
     // ---- REST resource ----
@@ -152,9 +152,10 @@ public static class RatingsApi
         return TypedResults.Ok(resource);
     }
 
-    static async Task<Results<Ok<RatingResource>, ProblemHttpResult>> GetAsync(long ratingId, RatingStore ratings, CancellationToken cancellationToken)
+    static async Task<Results<Ok<RatingResource>, ProblemHttpResult>> GetAsync(long ratingId, RatingStore ratings, CatalogCache cache, CancellationToken cancellationToken)
     {
-        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId))
+        // A deleted movie's ratings stay stored but are not served.
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !cache.Require().Contains(movieId))
             return RatingNotFound(ratingId);
         var row = await ratings.GetPairAsync(userId, movieId, cancellationToken);
         return row is { IsRated: true } ? TypedResults.Ok(ToResource(userId, movieId, row)) : RatingNotFound(ratingId);
@@ -171,16 +172,16 @@ public static class RatingsApi
     }
 
     static Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> ReplaceAsync(
-        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken) =>
-        EditAsync(ratingId, request, users, ratings, time, replace: true, cancellationToken);
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, CatalogCache cache, TimeProvider time, CancellationToken cancellationToken) =>
+        EditAsync(ratingId, request, users, ratings, cache, time, replace: true, cancellationToken);
 
     static Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> UpdateAsync(
-        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, CancellationToken cancellationToken) =>
-        EditAsync(ratingId, request, users, ratings, time, replace: false, cancellationToken);
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, CatalogCache cache, TimeProvider time, CancellationToken cancellationToken) =>
+        EditAsync(ratingId, request, users, ratings, cache, time, replace: false, cancellationToken);
 
     /// <summary>PUT (replace: rating required, no review means none) or PATCH (each field optional) of an existing rating.</summary>
     static async Task<Results<Ok<RatingResource>, ProblemHttpResult, ValidationProblem>> EditAsync(
-        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, TimeProvider time, bool replace, CancellationToken cancellationToken)
+        long ratingId, HttpRequest request, UserStore users, RatingStore ratings, CatalogCache cache, TimeProvider time, bool replace, CancellationToken cancellationToken)
     {
         using var body = await JsonBody.ReadAsync(request, cancellationToken);
         if (body.Problem is { } problem)
@@ -193,7 +194,8 @@ public static class RatingsApi
         }
         if (RatingRequests.ParseEdit(doc.RootElement, replace, errors) is not var (rating, review) || errors.Any)
             return errors.ToResult();
-        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !await users.ExistsAsync(userId, cancellationToken))
+        // A deleted movie's ratings stay stored but are not served, nor edited.
+        if (!RatingId.TryDecode(ratingId, out var userId, out var movieId) || !cache.Require().Contains(movieId) || !await users.ExistsAsync(userId, cancellationToken))
             return RatingNotFound(ratingId);
         if (await Access.CheckUserWriteAsync(request.HttpContext, userId) is { } denied)
             return denied;
@@ -237,7 +239,8 @@ public static class RatingsApi
         }
         if (userId is { } byUser)
         {
-            var rated = (await ratings.GetUserRowsAsync(byUser, settings.UserCacheMaxAge, cancellationToken)).Where(r => r.IsRated).ToList();
+            var catalog = cache.Require();
+            var rated = (await ratings.GetUserRowsAsync(byUser, settings.UserCacheMaxAge, cancellationToken)).Where(r => r.IsRated && catalog.Contains(r.MovieId)).ToList();
             rated.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
             var items = rated.Skip(skip).Take(take)
                 .Select(r => new RatingResource(RatingId.Encode(byUser, r.MovieId), byUser, r.MovieId, r.Rating!.Value, r.Time, r.Review)).ToList();
@@ -306,7 +309,7 @@ public static class RatingsApi
         if (!await users.ExistsAsync(id, cancellationToken))
             return Problems.UserNotFound(id);
         var catalog = cache.Require();
-        var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched).ToList();
+        var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched && catalog.Contains(c.MovieId)).ToList();
         watched.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = watched.Skip(skip).Take(take)

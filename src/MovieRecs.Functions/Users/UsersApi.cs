@@ -67,7 +67,8 @@ public static class UsersApi
     }
 
     static async Task<Results<Ok<UserDetails>, ProblemHttpResult>> GetAsync(
-        int id, HttpContext http, UserStore users, AccountStore accounts, RatingStore ratings, RatingsSettings settings, CancellationToken cancellationToken)
+        int id, HttpContext http, UserStore users, AccountStore accounts, RatingStore ratings, RatingsSettings settings, CatalogCache cache,
+        CancellationToken cancellationToken)
     {
         if (await users.GetAsync(id, cancellationToken) is not { } user)
             return Problems.UserNotFound(id);
@@ -80,8 +81,9 @@ public static class UsersApi
             account = await accounts.GetAsync(id, cancellationToken) is { } a ? AccountsApi.ToResource(a) : null;
         }
         var rows = await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken);
+        var catalog = cache.Require();   // ratings of deleted movies are not counted: they are not served
         return TypedResults.Ok(new UserDetails(user.Id, user.Name, user.Created?.UtcDateTime,
-            rows.Count(c => c.IsRated), rows.Count(c => c.IsWatched)) { Account = account });
+            rows.Count(c => c.IsRated && catalog.Contains(c.MovieId)), rows.Count(c => c.IsWatched && catalog.Contains(c.MovieId))) { Account = account });
     }
 
     static async Task<Results<Ok<UnratedMovies>, ProblemHttpResult, ValidationProblem>> GetUnratedAsync(
