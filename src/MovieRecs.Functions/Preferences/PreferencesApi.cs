@@ -152,7 +152,7 @@ public static class PreferencesApi
         var catalog = cache.Require();
         var rows = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(r => r.IsWatched).ToDictionary(r => r.MovieId);
         var flags = await preferences.GetAsync(id, settings.UserCacheMaxAge, cancellationToken);
-        var movies = rows.Keys.Union(flags.ByMovie.Keys).Order().ToList();
+        var movies = rows.Keys.Union(flags.ByMovie.Keys).Where(catalog.Contains).Order().ToList();   // deleted movies are not served
         var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = movies.Skip(skip).Take(take).Select(m =>
         {
