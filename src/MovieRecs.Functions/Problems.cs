@@ -36,6 +36,17 @@ public sealed class ProblemErrors
     public void Add(string field, string message) =>
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
 
+    /// <summary>
+    /// The paging query of a list: limit (1..<paramref name="maxLimit"/>, default <paramref name="defaultLimit"/>), page
+    /// (from 1), and how many items come before that page (past the end: an empty page with the true total).
+    /// </summary>
+    public (int Take, int Page, int Skip) Paging(string? limit, string? page, int maxLimit, int defaultLimit)
+    {
+        var take = Int("limit", limit, 1, maxLimit, defaultLimit);
+        var number = Int("page", page, 1, int.MaxValue, 1);
+        return (take, number, (int)Math.Min((long)(number - 1) * take, int.MaxValue));
+    }
+
     /// <summary>Parses an optional integer query value within [min, max]; records an error otherwise.</summary>
     public int Int(string field, string? text, int min, int max, int fallback)
     {

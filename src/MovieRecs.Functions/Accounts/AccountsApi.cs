@@ -254,8 +254,7 @@ public static partial class AccountsApi
         HttpContext http, string? limit, string? page, MovieStore store, UserStore users, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, 100, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, 100, 20);
         if (errors.Any)
             return errors.ToResult();
         var (caller, problem) = await Access.IdentifyAsync(http);
@@ -275,7 +274,6 @@ public static partial class AccountsApi
             if (MovieStore.TryParseUserRowKey(e.RowKey, out var userId))
                 all.Add(new UserSummary(userId, e.GetString("Name"), e.GetDateTimeOffset("Created")?.UtcDateTime, e.GetBoolean("Account") ?? false));
         all.Sort(static (a, b) => a.Id.CompareTo(b.Id));
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         return TypedResults.Ok(new UsersPage(all.Skip(skip).Take(take).ToList(), all.Count, pageNumber, take));
     }
 

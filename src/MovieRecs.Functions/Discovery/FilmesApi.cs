@@ -26,12 +26,10 @@ public static class FilmesApi
     static Results<Ok<MoviesPage>, ValidationProblem> List(string? limit, string? page, CatalogCache cache, HttpRequest request)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, 100, 10);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, 100, 10);
         if (errors.Any)
             return errors.ToResult();
         var catalog = cache.Require();
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);   // past the end: an empty page with the true total
         var result = catalog.Query(new MovieQuery { Sort = MovieSort.Id, Skip = skip, Take = take });
         var movies = result.Items.Select(m => MovieMapping.ToSummary(m, catalog.GetStats(m.Id), request)).ToList();
         return TypedResults.Ok(new MoviesPage(movies, result.Total, pageNumber, take));

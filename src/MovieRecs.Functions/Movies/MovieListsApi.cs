@@ -54,13 +54,11 @@ public static class MovieListsApi
         int id, string? limit, string? page, CatalogCache cache, RatingStore ratings, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, 100, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, 100, 20);
         if (errors.Any)
             return errors.ToResult();
         if (!RatingId.IsRatableMovie(id) || !cache.Require().Contains(id))
             return Problems.MovieNotFound(id);
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var (items, stats) = await ratings.GetMovieRatingsPageAsync(id, skip, take, cancellationToken);
         var list = items.Select(i => new MovieRating(RatingId.Encode(i.UserId, id), i.UserId, id, i.Row.Rating!.Value, i.Row.Time, i.Row.Review)).ToList();
         return TypedResults.Ok(new MovieRatingsPage(list, stats.Count, pageNumber, take));

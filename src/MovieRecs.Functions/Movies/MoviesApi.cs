@@ -30,8 +30,7 @@ public static class MoviesApi
         CatalogCache cache, HttpRequest request)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, 100, 10);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, 100, 10);
         if (search is { Length: > MaxSearchLength })
             errors.Add("search", $"must be at most {MaxSearchLength} characters (got {search.Length})");
         var catalog = cache.Require();
@@ -45,7 +44,6 @@ public static class MoviesApi
             return errors.ToResult();
 
         // Skip is computed in long: page=99999 gives an empty page with the true total, not an overflow.
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var result = catalog.Query(new MovieQuery { Search = search, Genre = canonicalGenre, Sort = order, Skip = skip, Take = take });
         var movies = new MovieSummary[result.Items.Count];
         for (var i = 0; i < movies.Length; i++)

@@ -143,8 +143,7 @@ public static class PreferencesApi
         RatingsSettings settings, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, MaxPage, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, MaxPage, 20);
         if (errors.Any)
             return errors.ToResult();
         if (!await users.ExistsAsync(id, cancellationToken))
@@ -153,7 +152,6 @@ public static class PreferencesApi
         var rows = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(r => r.IsWatched).ToDictionary(r => r.MovieId);
         var flags = await preferences.GetAsync(id, settings.UserCacheMaxAge, cancellationToken);
         var movies = rows.Keys.Union(flags.ByMovie.Keys).Where(catalog.Contains).Order().ToList();   // deleted movies are not served
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = movies.Skip(skip).Take(take).Select(m =>
         {
             var row = rows.GetValueOrDefault(m);
@@ -167,8 +165,7 @@ public static class PreferencesApi
         RatingsSettings settings, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, MaxPage, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, MaxPage, 20);
         if (errors.Any)
             return errors.ToResult();
         if (!await users.ExistsAsync(id, cancellationToken))
@@ -178,7 +175,6 @@ public static class PreferencesApi
         var listed = (await preferences.GetAsync(id, settings.UserCacheMaxAge, cancellationToken)).ByMovie.Values
             .Where(p => p.Watchlist && catalog.Contains(p.MovieId))
             .OrderByDescending(p => p.Updated).ThenBy(p => p.MovieId).ToList();
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = listed.Skip(skip).Take(take).Select(p =>
         {
             var movie = catalog.Find(p.MovieId)!;

@@ -109,8 +109,7 @@ public static class RatingsApi
         UserRatingsResponses responses, CatalogCache cache, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, MaxUserRatingsPage, MaxUserRatingsPage);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, _) = errors.Paging(limit, page, MaxUserRatingsPage, MaxUserRatingsPage);
         if (errors.Any)
             return errors.ToResult();
         if (!await users.ExistsAsync(id, cancellationToken))
@@ -217,8 +216,7 @@ public static class RatingsApi
         RatingsSettings settings, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, MaxRatingsPage, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, MaxRatingsPage, 20);
         var userId = user_id is null ? (int?)null : errors.Int("user_id", user_id, 1, RatingId.MaxUserId, 0);
         var movieId = movie_id is null ? (int?)null : errors.Int("movie_id", movie_id, 1, RatingId.MaxMovieId, 0);
         if (!errors.Any && userId is null && movieId is null)
@@ -229,7 +227,6 @@ public static class RatingsApi
             return Problems.UserNotFound(u);
         if (movieId is { } m && !cache.Require().Contains(m))
             return Problems.MovieNotFound(m);
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
 
         if (userId is { } user && movieId is { } movie)
         {
@@ -302,8 +299,7 @@ public static class RatingsApi
         int id, string? limit, string? page, UserStore users, RatingStore ratings, CatalogCache cache, RatingsSettings settings, CancellationToken cancellationToken)
     {
         var errors = new ProblemErrors();
-        var take = errors.Int("limit", limit, 1, 100, 20);
-        var pageNumber = errors.Int("page", page, 1, int.MaxValue, 1);
+        var (take, pageNumber, skip) = errors.Paging(limit, page, 100, 20);
         if (errors.Any)
             return errors.ToResult();
         if (!await users.ExistsAsync(id, cancellationToken))
@@ -311,7 +307,6 @@ public static class RatingsApi
         var catalog = cache.Require();
         var watched = (await ratings.GetUserRowsAsync(id, settings.UserCacheMaxAge, cancellationToken)).Where(c => c.IsWatched && catalog.Contains(c.MovieId)).ToList();
         watched.Sort(static (a, b) => a.UnixTime != b.UnixTime ? b.UnixTime.CompareTo(a.UnixTime) : a.MovieId.CompareTo(b.MovieId));
-        var skip = (int)Math.Min((long)(pageNumber - 1) * take, int.MaxValue);
         var items = watched.Skip(skip).Take(take)
             .Select(c => new WatchEntry(c.MovieId, catalog.Find(c.MovieId)?.Title, c.Time, c.Rating))
             .ToList();
