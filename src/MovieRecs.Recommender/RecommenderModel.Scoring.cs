@@ -156,10 +156,16 @@ public sealed partial class RecommenderModel
     // ------------------------------------------------------------------ rating prediction
 
     /// <summary>
-    /// The predicted rating of <paramref name="movieId"/> by <paramref name="userId"/>. Unknown user: the movie's baseline
-    /// (global mean + movie bias); unknown movie: global mean + user bias; both unknown: the global mean.
+    /// The predicted rating of <paramref name="movieId"/> by <paramref name="userId"/>, at no particular time (as for a
+    /// folded-in profile). Unknown user: the movie's baseline (global mean + movie bias); unknown movie: global mean + user
+    /// bias; both unknown: the global mean.
     /// </summary>
-    public float PredictRating(int userId, int movieId)
+    public float PredictRating(int userId, int movieId) => PredictRating(userId, movieId, timestamp: null);
+
+    /// <summary>The predicted rating of a rating made at <paramref name="timestamp"/> (unix seconds): with the user's
+    /// time-local effects at that time (<see cref="UserDrift"/>: the sitting and the period the rating falls in, or the
+    /// user's latest mood for a rating after their last one). Null: at no particular time, without them.</summary>
+    public float PredictRating(int userId, int movieId, long? timestamp)
     {
         var u = UserMap.IndexOf(userId);
         var i = ItemMap.IndexOf(movieId);
@@ -188,11 +194,48 @@ public sealed partial class RecommenderModel
             if (Rating.Members > 0)
                 mf /= Rating.Members;
             var knnPred = knn.Mean + knn.UserBias[u] + knn.ItemBias[i] + ItemKnn.Correction(knn, i, items, res);
-            return Rating.Combine(mf, knnPred);
+            Span<float> drift = stackalloc float[UserDrift.Terms];
+            TimeLocalEffects(u, res, timestamp, drift);
+            return Rating.Combine(mf, knnPred, drift);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    int[]? _timeOrder;
+
+    /// <summary>The user's time-local effects at <paramref name="timestamp"/> from their residuals (row order).</summary>
+    void TimeLocalEffects(int u, ReadOnlySpan<float> residuals, long? timestamp, Span<float> drift)
+    {
+        drift.Clear();
+        if (timestamp is null || UserTimes is null || !Rating.Drift.Any(w => w != 0))
+            return;
+        var order = Volatile.Read(ref _timeOrder);
+        if (order is null)
+        {
+            order = UserDrift.TimeOrder(UserPtr, UserTimes);
+            order = Interlocked.CompareExchange(ref _timeOrder, order, null) ?? order;
+        }
+        int start = UserPtr[u], n = residuals.Length;
+        var times = ArrayPool<int>.Shared.Rent(n);
+        var byTime = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            for (var q = 0; q < n; q++)
+            {
+                var p = order[start + q];
+                times[q] = UserTimes[p];
+                byTime[q] = residuals[p - start];
+            }
+            var t = timestamp.Value - TimeOrigin;
+            UserDrift.At(times.AsSpan(0, n), byTime.AsSpan(0, n), t, drift);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(times);
+            ArrayPool<float>.Shared.Return(byTime);
         }
     }
 

@@ -27,6 +27,10 @@ public sealed partial class RecommenderModel
     internal int[] UserPtr { get; init; } = null!;
     internal int[] UserItems { get; init; } = null!;
     internal float[] UserValues { get; init; } = null!;
+    /// <summary>When each rating was made: seconds after <see cref="TimeOrigin"/>, aligned with <see cref="UserItems"/>;
+    /// null in models trained before the time-local user effects (they predict without them).</summary>
+    internal int[]? UserTimes { get; init; }
+    internal long TimeOrigin { get; init; }
     internal RatingModel Rating { get; init; } = null!;
     internal int[] EaseItems { get; init; } = null!;
     internal float[] EaseB { get; init; } = null!;
@@ -166,7 +170,7 @@ public sealed partial class RecommenderModel
             // rating model on the data minus a hold-out → blend weights and calibration from the hold-out; on data small
             // enough it is fitted again on everything (the held-out tenth matters there), on large data it is kept
             var fraction = Math.Min(options.HoldoutFraction, options.HoldoutMaxRatings / (double)d.Count);
-            var hold = Holdout.Create(d, fraction, options.Seed);
+            var hold = Holdout.Create(d, fraction, options.Seed, options.HoldoutLatestShare);
             if (hold.Count == d.Count)
                 hold = Holdout.None(d); // tiny data: nothing would be left to fit on
             rating = RatingModel.Fit(d, hold, options, Hash.Mix(seed, 1), threads);
@@ -181,11 +185,12 @@ public sealed partial class RecommenderModel
             Stage($"rating model on {d.Count - hold.Count} ratings, blend and calibration on {hold.Count} held out");
             if (d.Count <= options.RetrainLimit && hold.Count > 0)
             {
-                var blend = rating.Blend;
+                var (blend, drift) = (rating.Blend, rating.Drift);
                 rating = null!;
-                comps = default;
+                comps = null!;
                 rating = RatingModel.Fit(d, Holdout.None(d), options, Hash.Mix(seed, 2), threads);
                 rating.Blend = blend;
+                rating.Drift = drift;
                 rating.Calibration = calibration;
                 Stage("rating model refitted on all ratings");
             }
@@ -217,6 +222,8 @@ public sealed partial class RecommenderModel
             UserPtr = d.UserPtr,
             UserItems = d.UserItems,
             UserValues = d.UserValues,
+            UserTimes = d.UserTimes,
+            TimeOrigin = d.TimeOrigin,
             Rating = rating,
             EaseItems = easeItems,
             EaseB = easeB,

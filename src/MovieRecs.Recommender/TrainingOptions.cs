@@ -16,6 +16,9 @@ public sealed record TrainingOptions
     public float LikeThreshold { get; init; } = 4f;
     /// <summary>Share of the ratings held out (per (user, movie) hash) to fit the rating blend and the probability calibration.</summary>
     public double HoldoutFraction { get; init; } = 0.1;
+    /// <summary>Share of that hold-out taken as each user's latest ratings instead of at random: the blend and the weights
+    /// of the time-local user effects then also learn from the question a live service is asked, the next rating.</summary>
+    public double HoldoutLatestShare { get; init; } = 0.5;
     /// <summary>The hold-out never exceeds this many ratings (a smaller fraction on large data).</summary>
     public int HoldoutMaxRatings { get; init; } = 500_000;
     /// <summary>Up to this many ratings, the rating model is fitted again on all ratings after the hold-out fit (about
@@ -88,6 +91,7 @@ public sealed record TrainingOptions
         ("seed", o => o.Seed, (o, v) => o with { Seed = (int)v }),
         ("likeThreshold", o => o.LikeThreshold, (o, v) => o with { LikeThreshold = (float)v }),
         ("holdoutFraction", o => o.HoldoutFraction, (o, v) => o with { HoldoutFraction = v }),
+        ("holdoutLatestShare", o => o.HoldoutLatestShare, (o, v) => o with { HoldoutLatestShare = v }),
         ("holdoutMaxRatings", o => o.HoldoutMaxRatings, (o, v) => o with { HoldoutMaxRatings = (int)v }),
         ("retrainLimit", o => o.RetrainLimit, (o, v) => o with { RetrainLimit = (int)v }),
         ("mfFactors", o => o.MfFactors, (o, v) => o with { MfFactors = (int)v }),

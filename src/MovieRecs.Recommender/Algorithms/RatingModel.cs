@@ -15,6 +15,8 @@ internal sealed class RatingModel
     public required ItemKnnModel Knn { get; init; }
     /// <summary>Intercept, MF weight, kNN weight.</summary>
     public required float[] Blend { get; set; }
+    /// <summary>Weights of the user's time-local effects (<see cref="UserDrift"/>); 0 in models trained before them.</summary>
+    public float[] Drift { get; set; } = new float[UserDrift.Terms];
     public required IsotonicCalibration Calibration { get; set; }
     /// <summary>Ratings per item in the data the model was fitted on (0 = unknown item: fallback).</summary>
     public required int[] ItemCounts { get; init; }
@@ -149,19 +151,40 @@ internal sealed class RatingModel
 
     public float Combine(float mf, float knn) => Clamp(Blend[0] + Blend[1] * mf + Blend[2] * knn);
 
+    /// <summary>The blend with the user's time-local effects at the rating's time.</summary>
+    public float Combine(float mf, float knn, ReadOnlySpan<float> drift)
+    {
+        var r = Blend[0] + Blend[1] * mf + Blend[2] * knn;
+        for (var k = 0; k < UserDrift.Terms; k++)
+            r += Drift[k] * drift[k];
+        return Clamp(r);
+    }
+
+    /// <summary>The blend inputs of the hold-out rows: MF, kNN and the time-local effects at each row's own time.</summary>
+    public sealed record HoldoutInputs(float[] Mf, float[] Knn, float[] Drift, bool[] Known);
+
     /// <summary>The blend inputs of every hold-out row whose user and item have training ratings; the user's other
     /// held-out ratings are not used (as at request time, only the ratings the model was given count).</summary>
-    public (float[] Mf, float[] Knn, bool[] Known) HoldoutComponents(RatingData d, Holdout hold)
+    public HoldoutInputs HoldoutComponents(RatingData d, Holdout hold)
     {
         int[] hu = hold.Users, hi = hold.Items;
         var mfOut = new float[hu.Length];
         var knnOut = new float[hu.Length];
+        var driftOut = new float[hu.Length * UserDrift.Terms];
         var known = new bool[hu.Length];
+        // the held-out rows' times (Holdout lists them in CSR order) and each user's kept rows in time order
+        var heldTimes = new int[hu.Length];
+        for (int p = 0, h = 0; p < d.Count; p++)
+            if (hold.ByUser[p])
+                heldTimes[h++] = d.UserTimes[p];
+        var order = UserDrift.TimeOrder(d.UserPtr, d.UserTimes);
         var maxCount = 1;
         for (var u = 0; u < d.Users; u++)
             maxCount = Math.Max(maxCount, d.UserCount(u));
         var userItems = new int[maxCount];
         var residuals = new float[maxCount];
+        var byTime = new int[maxCount];
+        var byTimeResiduals = new float[maxCount];
         var k = Factors;
         var mfBias = new float[Mf.Length];
         var factors = new float[Mf.Length][];
@@ -189,92 +212,109 @@ internal sealed class RatingModel
                         userItems[n] = d.UserItems[p];
                         residuals[n++] = d.UserValues[p] - Knn.Mean - Knn.UserBias[u] - Knn.ItemBias[d.UserItems[p]];
                     }
+                var kept = 0;
+                for (var q = d.UserPtr[u]; q < d.UserPtr[u + 1]; q++)
+                {
+                    var p = order[q];
+                    if (hold.ByUser[p])
+                        continue;
+                    byTime[kept] = d.UserTimes[p];
+                    byTimeResiduals[kept++] = d.UserValues[p] - Knn.Mean - Knn.UserBias[u] - Knn.ItemBias[d.UserItems[p]];
+                }
             }
             (mfOut[t], knnOut[t]) = Components(i, mfBias, factors, Knn.UserBias[u], userItems.AsSpan(0, n), residuals.AsSpan(0, n));
+            UserDrift.At(byTime.AsSpan(0, n), byTimeResiduals.AsSpan(0, n), heldTimes[t], driftOut.AsSpan(t * UserDrift.Terms, UserDrift.Terms));
             known[t] = true;
         }
-        return (mfOut, knnOut, known);
+        return new HoldoutInputs(mfOut, knnOut, driftOut, known);
     }
 
     /// <summary>Final predictions of the hold-out rows: the blend where both are known, the baseline otherwise.</summary>
-    public float[] HoldoutPredictions((float[] Mf, float[] Knn, bool[] Known) c, int[] hu, int[] hi)
+    public float[] HoldoutPredictions(HoldoutInputs c, int[] hu, int[] hi)
     {
         var result = new float[hu.Length];
         for (var t = 0; t < hu.Length; t++)
         {
             int u = hu[t], i = hi[t];
-            result[t] = c.Known[t] ? Combine(c.Mf[t], c.Knn[t])
+            result[t] = c.Known[t] ? Combine(c.Mf[t], c.Knn[t], c.Drift.AsSpan(t * UserDrift.Terms, UserDrift.Terms))
                 : UserCounts[u] == 0 ? Baseline(-1, 0, i)
                 : Baseline(u, Knn.UserBias[u], -1);
         }
         return result;
     }
 
-    /// <summary>Fits the blend weights (ridge-stabilised least squares) on the known hold-out rows.</summary>
-    public void FitBlend((float[] Mf, float[] Knn, bool[] Known) c, float[] hv)
+    /// <summary>Fits the blend weights and the time-local effects' weights (ridge-stabilised least squares) on the known
+    /// hold-out rows.</summary>
+    public void FitBlend(HoldoutInputs c, float[] hv)
     {
         if (Mf.Length == 0)
         {
             Blend = [0f, 0f, 1f];
             return;
         }
-        var xtx = new double[3, 3];
-        var xty = new double[3];
+        const int N = 3 + UserDrift.Terms;
+        var xtx = new double[N, N];
+        var xty = new double[N];
         var rows = 0;
         for (var t = 0; t < hv.Length; t++)
         {
             if (!c.Known[t])
                 continue;
-            Span<double> x = [1, c.Mf[t], c.Knn[t]];
-            for (var r = 0; r < 3; r++)
+            Span<double> x = stackalloc double[N];
+            (x[0], x[1], x[2]) = (1, c.Mf[t], c.Knn[t]);
+            for (var k = 0; k < UserDrift.Terms; k++)
+                x[3 + k] = c.Drift[t * UserDrift.Terms + k];
+            for (var r = 0; r < N; r++)
             {
                 xty[r] += x[r] * hv[t];
-                for (var q = 0; q < 3; q++)
+                for (var q = 0; q < N; q++)
                     xtx[r, q] += x[r] * x[q];
             }
             rows++;
         }
         if (rows < 20)
             return; // keep the default equal weights
-        for (var r = 1; r < 3; r++)
+        for (var r = 1; r < N; r++)
             xtx[r, r] += 1e-3 * rows;
-        var w = Solve3(xtx, xty);
+        var w = Solve(xtx, xty);
         if (w is null || w.Any(v => !double.IsFinite(v)))
             return;
         Blend = [(float)w[0], (float)w[1], (float)w[2]];
+        Drift = [.. w[3..].Select(v => (float)v)];
     }
 
-    static double[]? Solve3(double[,] a, double[] b)
+    static double[]? Solve(double[,] a, double[] b)
     {
         var m = (double[,])a.Clone();
         var y = (double[])b.Clone();
-        for (var c = 0; c < 3; c++)
+        var size = y.Length;
+        for (var c = 0; c < size; c++)
         {
             var piv = c;
-            for (var r = c + 1; r < 3; r++)
+            for (var r = c + 1; r < size; r++)
                 if (Math.Abs(m[r, c]) > Math.Abs(m[piv, c]))
                     piv = r;
             if (Math.Abs(m[piv, c]) < 1e-12)
                 return null;
             if (piv != c)
             {
-                for (var k = 0; k < 3; k++)
+                for (var k = 0; k < size; k++)
                     (m[c, k], m[piv, k]) = (m[piv, k], m[c, k]);
                 (y[c], y[piv]) = (y[piv], y[c]);
             }
-            for (var r = c + 1; r < 3; r++)
+            for (var r = c + 1; r < size; r++)
             {
                 var f = m[r, c] / m[c, c];
-                for (var k = c; k < 3; k++)
+                for (var k = c; k < size; k++)
                     m[r, k] -= f * m[c, k];
                 y[r] -= f * y[c];
             }
         }
-        var x = new double[3];
-        for (var r = 2; r >= 0; r--)
+        var x = new double[size];
+        for (var r = size - 1; r >= 0; r--)
         {
             var s = y[r];
-            for (var k = r + 1; k < 3; k++)
+            for (var k = r + 1; k < size; k++)
                 s -= m[r, k] * x[k];
             x[r] = s / m[r, r];
         }

@@ -211,9 +211,12 @@ internal sealed class Holdout
         ByUser = new bool[d.Count], ByItem = new bool[d.Count], Users = [], Items = [], Values = [],
     };
 
-    public static Holdout Create(RatingData d, double fraction, int seed)
+    /// <summary>Holds out <paramref name="fraction"/> of the ratings: <paramref name="latestShare"/> of it as each user's
+    /// latest ratings by time, the rest by the hash.</summary>
+    public static Holdout Create(RatingData d, double fraction, int seed, double latestShare = 0)
     {
-        var threshold = fraction >= 1 ? ulong.MaxValue : (ulong)(Math.Max(0, fraction) * ulong.MaxValue);
+        var randomFraction = fraction * (1 - latestShare);
+        var threshold = randomFraction >= 1 ? ulong.MaxValue : (ulong)(Math.Max(0, randomFraction) * ulong.MaxValue);
         bool Held(int u, int i) => Hash.Mix((ulong)(uint)seed, (ulong)(uint)d.UserMap.ExternalId(u), (ulong)(uint)d.ItemMap.ExternalId(i)) < threshold;
         var byUser = new bool[d.Count];
         var held = 0;
@@ -221,10 +224,28 @@ internal sealed class Holdout
             for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
                 if (byUser[p] = Held(u, d.UserItems[p]))
                     held++;
+        if (latestShare > 0)
+        {
+            var order = Algorithms.UserDrift.TimeOrder(d.UserPtr, d.UserTimes);
+            for (var u = 0; u < d.Users; u++)
+            {
+                int start = d.UserPtr[u], end = d.UserPtr[u + 1];
+                var latest = (int)Math.Round((end - start) * fraction * latestShare);
+                for (var q = end - latest; q < end; q++)
+                    if (!byUser[order[q]])
+                    {
+                        byUser[order[q]] = true;
+                        held++;
+                    }
+            }
+        }
         var byItem = new bool[d.Count];
         for (var i = 0; i < d.Items; i++)
             for (var p = d.ItemPtr[i]; p < d.ItemPtr[i + 1]; p++)
-                byItem[p] = Held(d.ItemUsers[p], i);
+            {
+                var u = d.ItemUsers[p];
+                byItem[p] = byUser[Array.BinarySearch(d.UserItems, d.UserPtr[u], d.UserPtr[u + 1] - d.UserPtr[u], i)];
+            }
         var hu = new int[held];
         var hi = new int[held];
         var hv = new float[held];

@@ -1,7 +1,7 @@
 namespace MovieRecs.Recommender.Evaluation;
 
 /// <summary>The offline evaluation of a model on a test set.</summary>
-/// <param name="Rmse">Root mean squared error of <see cref="RecommenderModel.PredictRating(int, int)"/> over every test row (fallbacks included).</param>
+/// <param name="Rmse">Root mean squared error of <see cref="RecommenderModel.PredictRating(int, int, long?)"/> at each row's time over every test row (fallbacks included).</param>
 /// <param name="Mae">Mean absolute error over every test row.</param>
 /// <param name="PrecisionAtK">Mean over test users of hits@K / K.</param>
 /// <param name="RecallAtK">Mean over test users of hits@K / |relevant|.</param>
@@ -40,7 +40,7 @@ public static class Evaluator
         Parallel.For(0, rows.Length, options, t =>
         {
             var r = rows[t];
-            predicted[t] = model.PredictRating(r.User, r.Item);
+            predicted[t] = model.PredictRating(r.User, r.Item, r.Timestamp > 0 ? r.Timestamp : null);
             probability[t] = model.ProbabilityOfLike(predicted[t]);
             actual[t] = r.Value;
             liked[t] = r.Value >= model.Options.LikeThreshold;

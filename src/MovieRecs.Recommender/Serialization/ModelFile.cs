@@ -25,7 +25,7 @@ internal static class ModelFile
 {
     static readonly byte[] s_magic = "MRECMDL\0"u8.ToArray();
 
-    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5;
+    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5, TagRatingTimes = 6;
 
     public static void Write(RecommenderModel m, Stream stream)
     {
@@ -96,6 +96,14 @@ internal static class ModelFile
             WriteArray(x, m.IalsItems);
         });
         Section(w, TagPopularity, x => WriteArray(x, m.Popularity));
+        // optional (readers before it skip it): when each rating was made and the weights of the time-local user effects
+        if (m.UserTimes is { } times)
+            Section(w, TagRatingTimes, x =>
+            {
+                x.Write(m.TimeOrigin);
+                WriteArray(x, times);
+                WriteArray(x, r.Drift);
+            });
         w.Write(TagEnd);
         w.Flush();
     }
@@ -140,7 +148,9 @@ internal static class ModelFile
         CheckAscending(userIds, "user ids");
         CheckAscending(movieIds, "movie ids");
 
-        int[]? userPtr = null, userItems = null, easeList = null;
+        int[]? userPtr = null, userItems = null, easeList = null, userTimes = null;
+        float[]? drift = null;
+        long timeOrigin = 0;
         float[]? userValues = null, easeB = null, ialsUsers = null, ialsItems = null, popularity = null;
         RatingModel? rating = null;
         while (true)
@@ -208,6 +218,11 @@ internal static class ModelFile
                 case TagPopularity:
                     popularity = ReadFloatArray(rd, movies);
                     break;
+                case TagRatingTimes:
+                    timeOrigin = rd.ReadInt64();
+                    userTimes = ReadIntArray(rd, ratings);
+                    drift = ReadFloatArray(rd, UserDrift.Terms);
+                    break;
                 default:
                     Skip(rd.BaseStream, length);
                     break;
@@ -215,6 +230,8 @@ internal static class ModelFile
         }
         if (userPtr is null || rating is null || easeList is null || ialsUsers is null || popularity is null)
             throw new ModelFormatException("the model file lacks a required section");
+        if (drift is not null)
+            rating.Drift = drift;
         Check(userPtr[0] == 0 && userPtr[^1] == ratings, "rating offsets");
         CheckOffsets(userPtr, "rating offsets");
         var lists = rating.Knn.ListPtr;
@@ -234,6 +251,8 @@ internal static class ModelFile
             UserPtr = userPtr,
             UserItems = userItems!,
             UserValues = userValues!,
+            UserTimes = userTimes,
+            TimeOrigin = timeOrigin,
             Rating = rating,
             EaseItems = easeList,
             EaseB = easeB!,

@@ -1,0 +1,66 @@
+using MovieRecs.Recommender.Algorithms;
+
+namespace MovieRecs.Recommender.Tests;
+
+/// <summary>The user's time-local effects in rating prediction (<see cref="UserDrift"/>).</summary>
+public class UserDriftTests
+{
+    [Fact]
+    public void TheTermsFollowTheSittingAndThePeriodAroundTheAskedTime()
+    {
+        // two sittings: three ratings above the baseline, then two below, a day later
+        int[] times = [0, 60, 120, 86_400, 86_460];
+        float[] residuals = [1, 1, 1, -1, -1];
+        var terms = new float[UserDrift.Terms];
+
+        UserDrift.At(times, residuals, 90, terms);
+        Assert.True(terms[0] > 0.3f, $"inside the first sitting: {terms[0]}");
+        UserDrift.At(times, residuals, 86_430, terms);
+        Assert.True(terms[0] < -0.2f, $"inside the second sitting: {terms[0]}");
+
+        // long after the last rating no sitting is near; the nearest ratings (all five here) are the mood:
+        // (3 − 2) / (5 + 3 shrinkage)
+        UserDrift.At(times, residuals, 10_000_000, terms);
+        Assert.Equal(0f, terms[0], 1e-6f);
+        Assert.Equal(0.125f, terms[1], 1e-6f);
+        Assert.Equal(0.125f, terms[2], 1e-6f);
+
+        UserDrift.At([], [], 5, terms);
+        Assert.All(terms, t => Assert.Equal(0f, t));
+    }
+
+    /// <summary>Users whose mood changes half-way through their ratings: the later ratings are predicted better with
+    /// their time than without, and a saved and loaded model predicts the same.</summary>
+    [Fact]
+    public void ARatingsTimeImprovesThePredictionOfAUserWhoseMoodChangedAndSurvivesSaveAndLoad()
+    {
+        var rng = new Random(7);
+        var quality = Enumerable.Range(0, 200).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var train = new List<Rating>();
+        var test = new List<Rating>();
+        for (var u = 1; u <= 300; u++)
+        {
+            var t = 1_500_000_000L + u * 7L;
+            var movies = Enumerable.Range(1, 200).OrderBy(_ => rng.Next()).Take(60).ToArray();
+            for (var k = 0; k < movies.Length; k++)
+            {
+                var mood = k < 30 ? 0.8 : -0.8;
+                var value = (float)Math.Clamp(Math.Round((3.4 + quality[movies[k] - 1] + mood + 0.3 * (rng.NextDouble() - 0.5)) * 2) / 2, 0.5, 5);
+                var rating = new Rating(u, movies[k], value, t += 86_400);
+                (k < 54 ? train : test).Add(rating);
+            }
+        }
+        var model = RecommenderModel.Train(train.ToArray(), Synthetic.FastOptions);
+
+        double Rmse(Func<Rating, float> predict) => Math.Sqrt(test.Average(r => Math.Pow(predict(r) - r.Value, 2)));
+        var withTime = Rmse(r => model.PredictRating(r.User, r.Item, r.Timestamp));
+        var without = Rmse(r => model.PredictRating(r.User, r.Item));
+        Assert.True(withTime < 0.8 * without, $"RMSE with the ratings' times {withTime:F3}, without {without:F3}");
+
+        using var ms = new MemoryStream();
+        model.Save(ms);
+        ms.Position = 0;
+        var loaded = RecommenderModel.Load(ms);
+        Assert.All(test.Take(50), r => Assert.Equal(model.PredictRating(r.User, r.Item, r.Timestamp), loaded.PredictRating(r.User, r.Item, r.Timestamp)));
+    }
+}
