@@ -42,6 +42,21 @@ public sealed class UncachedRecommendation
         return Ranker.Recommend(Model, profile, history, 10).Count;
     }
 
+    /// <summary>Writes every user's uncached top 10 (movie, score, probability, exact to the bit) to <paramref name="path"/>,
+    /// so two builds' lists can be compared with diff.</summary>
+    public static int WriteLists(string? data, string path)
+    {
+        var bench = Train(data);
+        using var w = new StreamWriter(path);
+        foreach (var (history, pairs) in bench.Users)
+        {
+            var list = bench.Ranker.Recommend(bench.Model, bench.Model.FoldIn(pairs), history, 10);
+            w.WriteLine(string.Join(' ', list.Select(r => FormattableString.Invariant($"{r.MovieId}:{r.Score:R}:{r.Probability:R}"))));
+        }
+        Console.WriteLine($"{bench.Users.Length} lists written to {path}");
+        return 0;
+    }
+
     /// <summary>p50/p90/p99/max of single calls on one thread, every user in turn (Stopwatch per call).</summary>
     public static int Percentiles(string? data, int rounds)
     {

@@ -80,6 +80,9 @@ public sealed class LearnedRanker
         Report = report;
     }
 
+    internal CandidateCounts Counts => _counts;
+    internal IsotonicCalibration Calibration => _calibration;
+
     /// <summary>The training report (null for a ranker loaded from files: the manifest holds it).</summary>
     public RankerReport? Report { get; }
 
@@ -386,7 +389,7 @@ public sealed class LearnedRanker
 
     // ------------------------------------------------------------------ scoring
 
-    float[] ScoreRows(float[] x, int count)
+    internal float[] ScoreRows(float[] x, int count)
     {
         var f = RankerFeatures.Count;
         var scores = new float[count];
@@ -426,7 +429,7 @@ public sealed class LearnedRanker
     PredictionEngine<Input, Output> Rent() =>
         _engines.TryTake(out var e) ? e : _ml.Model.CreatePredictionEngine<Input, Output>(_transformer, inputSchemaDefinition: InputSchema());
 
-    RankerContext ContextFor(RecommenderModel model)
+    internal RankerContext ContextFor(RecommenderModel model)
     {
         var c = _context;
         if (c is not null && ReferenceEquals(c.Model, model))
