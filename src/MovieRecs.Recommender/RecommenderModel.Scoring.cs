@@ -34,7 +34,8 @@ public sealed partial class RecommenderModel
     /// and matrix-factorisation vectors by ridge regression, the implicit-ALS vector by its closed form
     /// (α0·QᵀQ + Σ c·q qᵀ + λI)⁻¹·Σ c·q. Works for new users and for known users whose ratings changed after training.
     /// Ratings of movies the model does not know are counted in <see cref="UserProfile.IgnoredRatings"/>; a movie rated
-    /// twice keeps the later entry.
+    /// twice keeps the later entry. The matrix-factorisation vectors are solved on the profile's first rating prediction:
+    /// a ranked list never reads them, and they cost as much as the implicit-ALS vector.
     /// </summary>
     public UserProfile FoldIn(IReadOnlyList<(int MovieId, float Rating)> ratings)
     {
@@ -60,14 +61,19 @@ public sealed partial class RecommenderModel
             bias += values[t] - knn.Mean - knn.ItemBias[items[t]];
         var knnBias = n == 0 ? 0f : (float)(bias / (Options.BaselineUserRegularization + n));
 
+        var ials = SolveIals(items, values);
+        return new UserProfile(this, null, items, values, knnBias, () => SolveMf(items, values), ials, ignored);
+    }
+
+    /// <summary>Every member's fold-in (see <see cref="SolveMf(MfMember, int[], float[])"/>).</summary>
+    (float[] Bias, float[][] Factors) SolveMf(int[] items, float[] values)
+    {
         var members = Rating.Members;
         var mfBias = new float[members];
         var mfFactors = new float[members][];
         for (var m = 0; m < members; m++)
             (mfBias[m], mfFactors[m]) = SolveMf(Rating.Mf[m], items, values);
-
-        var ials = SolveIals(items, values);
-        return new UserProfile(this, null, items, values, knnBias, mfBias, mfFactors, ials, ignored);
+        return (mfBias, mfFactors);
     }
 
     /// <summary>Ridge regression of (r − μ − b_i) on [1, q_i] with the penalty the SGD training applied per rating.</summary>

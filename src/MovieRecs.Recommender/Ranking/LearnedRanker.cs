@@ -452,7 +452,8 @@ public sealed class LearnedRanker
         if (count <= 0)
             return [];
         var c = ContextFor(model);
-        var byTime = history.OrderBy(r => r.Time).ThenBy(r => r.MovieId).ToArray();
+        var byTime = history.ToArray();
+        byTime.AsSpan().Sort(new ByTime()); // ties on all three fields are equal values: the order is that of a stable sort
         var excluded = new List<int>();
         if (exclude is not null)
             foreach (var id in exclude)
@@ -475,6 +476,13 @@ public sealed class LearnedRanker
             result[t] = new Recommendation(_space.Movies.ExternalId(candidates[r]), scores[r], _calibration.Map(scores[r]));
         }
         return result;
+    }
+
+    /// <summary>Oldest first, then by movie id and rating (a struct comparer: the sort is specialised, no delegate call per comparison).</summary>
+    readonly struct ByTime : IComparer<RatedMovie>
+    {
+        public int Compare(RatedMovie x, RatedMovie y) =>
+            x.Time != y.Time ? x.Time.CompareTo(y.Time) : x.MovieId != y.MovieId ? x.MovieId.CompareTo(y.MovieId) : x.Rating.CompareTo(y.Rating);
     }
 
     /// <summary>
