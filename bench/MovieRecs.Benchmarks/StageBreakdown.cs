@@ -51,7 +51,9 @@ static class StageBreakdown
         var ease = new float[model.MovieCount];
         var scratch = new float[model.EaseMovieCount];
         Console.WriteLine($"{"user#",5} {"ratings",7} {"foldin",7} {"mf",7} {"ials",7} {"iALS·p",7} {"EASE",7} {"cand+ft",7} {"trees",7} {"rest",7} {"total",7}  (ms, best of {repeats})");
-        foreach (var i in Enumerable.Range(0, users.Length).OrderByDescending(i => users[i].Pairs.Length).Take(12))
+        var byCount = Enumerable.Range(0, users.Length).OrderByDescending(i => users[i].Pairs.Length).ToArray();
+        // the 12 heaviest users, then users at the 90th, 50th and 10th percentile of rating counts and the lightest
+        foreach (var i in byCount.Take(12).Concat([byCount[users.Length / 10], byCount[users.Length / 2], byCount[users.Length * 9 / 10], byCount[^1]]))
         {
             var (history, pairs) = users[i];
             var profile = model.FoldIn(pairs);
