@@ -42,16 +42,19 @@ public sealed class UncachedRecommendation
         return Ranker.Recommend(Model, profile, history, 10).Count;
     }
 
-    /// <summary>Writes every user's uncached top 10 (movie, score, probability, exact to the bit) to <paramref name="path"/>,
-    /// so two builds' lists can be compared with diff.</summary>
+    /// <summary>Writes every user's uncached top 10 (movie, score, probability, the folded profile's predicted rating, exact
+    /// to the bit) to <paramref name="path"/>, so two builds' lists can be compared with diff.</summary>
     public static int WriteLists(string? data, string path)
     {
         var bench = Train(data);
         using var w = new StreamWriter(path);
         foreach (var (history, pairs) in bench.Users)
         {
-            var list = bench.Ranker.Recommend(bench.Model, bench.Model.FoldIn(pairs), history, 10);
-            w.WriteLine(string.Join(' ', list.Select(r => FormattableString.Invariant($"{r.MovieId}:{r.Score:R}:{r.Probability:R}"))));
+            var profile = bench.Model.FoldIn(pairs);
+            var list = bench.Ranker.Recommend(bench.Model, profile, history, 10);
+            // and the folded profile's predicted ratings of those movies (the rating model's side of the fold-in)
+            w.WriteLine(string.Join(' ', list.Select(r => FormattableString.Invariant(
+                $"{r.MovieId}:{r.Score:R}:{r.Probability:R}:{bench.Model.PredictRating(profile, r.MovieId):R}"))));
         }
         Console.WriteLine($"{bench.Users.Length} lists written to {path}");
         return 0;
