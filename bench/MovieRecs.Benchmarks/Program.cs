@@ -7,7 +7,8 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --filter '*'
 //   Print the first results of a query:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --query "star wa"
-//   Uncached recommendation (fold-in, candidates, ranker) on ml-latest-small, p50/p90/p99 per call (Stopwatch):
+//   Uncached recommendation (fold-in, candidates, ranker) on ml-latest-small, p50/p90/p99 per call (Stopwatch; on
+//   Linux also the calling thread's CPU time per call):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --recommend [--rounds 5]
 //   ... or with BenchmarkDotNet: -- --filter '*RecommendationBenchmarks*'
 //   What that time is made of (per-user cost by rating count, GC pauses, each stage for the heaviest users):

@@ -81,7 +81,6 @@ public sealed class LearnedRanker
     }
 
     internal CandidateCounts Counts => _counts;
-    internal IsotonicCalibration Calibration => _calibration;
 
     /// <summary>The training report (null for a ranker loaded from files: the manifest holds it).</summary>
     public RankerReport? Report { get; }
