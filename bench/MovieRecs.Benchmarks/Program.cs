@@ -7,9 +7,14 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --filter '*'
 //   Print the first results of a query:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --query "star wa"
-//   Uncached recommendation (fold-in, candidates, ranker) on ml-latest-small, p50/p90/p99 per call (Stopwatch):
+//   Uncached recommendation (fold-in, candidates, ranker) on ml-latest-small, p50/p90/p99 per call (Stopwatch; on
+//   Linux also the calling thread's CPU time per call):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --recommend [--rounds 5]
 //   ... or with BenchmarkDotNet: -- --filter '*RecommendationBenchmarks*'
+//   What that time is made of (per-user cost by rating count, GC pauses, each stage for the heaviest users):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --stages [--rounds 5]
+//   Every user's uncached top 10 with exact scores, to compare two builds with diff:
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --lists lists.txt
 //   Time reading a ratings file (e.g. ml-25m's ratings.csv):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --parse path/to/ratings.csv
 using System.Diagnostics;
@@ -40,6 +45,10 @@ public static class Program
             return Show(data, q);
         if (Option(args, "--parse") is { } path)
             return Parse(path);
+        if (Option(args, "--lists") is { } listsPath)
+            return UncachedRecommendation.WriteLists(data, listsPath);
+        if (args.Contains("--stages"))
+            return StageBreakdown.Run(data, int.TryParse(Option(args, "--rounds"), out var repeats) ? repeats : 5);
         if (args.Contains("--recommend"))
             return UncachedRecommendation.Percentiles(data, int.TryParse(Option(args, "--rounds"), out var rounds) ? rounds : 5);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

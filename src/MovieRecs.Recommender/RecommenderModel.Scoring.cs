@@ -34,7 +34,8 @@ public sealed partial class RecommenderModel
     /// and matrix-factorisation vectors by ridge regression, the implicit-ALS vector by its closed form
     /// (α0·QᵀQ + Σ c·q qᵀ + λI)⁻¹·Σ c·q. Works for new users and for known users whose ratings changed after training.
     /// Ratings of movies the model does not know are counted in <see cref="UserProfile.IgnoredRatings"/>; a movie rated
-    /// twice keeps the later entry.
+    /// twice keeps the later entry. The matrix-factorisation vectors are solved on the profile's first rating prediction:
+    /// a ranked list never reads them, and they cost as much as the implicit-ALS vector.
     /// </summary>
     public UserProfile FoldIn(IReadOnlyList<(int MovieId, float Rating)> ratings)
     {
@@ -60,18 +61,23 @@ public sealed partial class RecommenderModel
             bias += values[t] - knn.Mean - knn.ItemBias[items[t]];
         var knnBias = n == 0 ? 0f : (float)(bias / (Options.BaselineUserRegularization + n));
 
+        var ials = SolveIals(items, values);
+        return new UserProfile(this, null, items, values, knnBias, () => SolveMf(items, values), ials, ignored);
+    }
+
+    /// <summary>Every member's fold-in (see <see cref="SolveMf(MfMember, int[], float[])"/>).</summary>
+    (float[] Bias, float[][] Factors) SolveMf(int[] items, float[] values)
+    {
         var members = Rating.Members;
         var mfBias = new float[members];
         var mfFactors = new float[members][];
         for (var m = 0; m < members; m++)
             (mfBias[m], mfFactors[m]) = SolveMf(Rating.Mf[m], items, values);
-
-        var ials = SolveIals(items, values);
-        return new UserProfile(this, null, items, values, knnBias, mfBias, mfFactors, ials, ignored);
+        return (mfBias, mfFactors);
     }
 
     /// <summary>Ridge regression of (r − μ − b_i) on [1, q_i] with the penalty the SGD training applied per rating.</summary>
-    (float Bias, float[] Factors) SolveMf(MfMember member, int[] items, float[] values)
+    internal (float Bias, float[] Factors) SolveMf(MfMember member, int[] items, float[] values)
     {
         var k = member.Factors;
         var n = items.Length;
@@ -79,25 +85,29 @@ public sealed partial class RecommenderModel
         if (n == 0)
             return (0, factors);
         var dim = k + 1;
-        var a = new double[dim * dim];
-        var b = new double[dim];
+        var s = FoldInScratch.For(dim);
+        var a = s.A;
+        var b = s.B;
+        Array.Clear(a, 0, dim * dim);
+        Array.Clear(b, 0, dim);
         var mean = Rating.Knn.Mean;
-        Span<double> z = stackalloc double[dim];
-        for (var t = 0; t < n; t++)
+        // Σ z zᵀ over z = [1, q_i], the ratings a chunk at a time
+        for (var t0 = 0; t0 < n; t0 += FoldInScratch.Chunk)
         {
-            var i = items[t];
-            z[0] = 1;
-            var q = member.ItemFactors.AsSpan(i * k, k);
-            for (var f = 0; f < k; f++)
-                z[f + 1] = q[f];
-            var target = values[t] - mean - member.ItemBias[i];
-            for (var r = 0; r < dim; r++)
+            var rows = Math.Min(FoldInScratch.Chunk, n - t0);
+            for (var t = 0; t < rows; t++)
             {
-                b[r] += z[r] * target;
-                var zr = z[r];
-                for (var c = 0; c <= r; c++)
-                    a[r * dim + c] += zr * z[c];
+                var i = items[t0 + t];
+                var z = s.U.AsSpan(t * dim, dim);
+                z[0] = 1;
+                var q = member.ItemFactors.AsSpan(i * k, k);
+                for (var f = 0; f < k; f++)
+                    z[f + 1] = q[f];
+                var target = values[t0 + t] - mean - member.ItemBias[i];
+                for (var r = 0; r < dim; r++)
+                    b[r] += z[r] * target;
             }
+            Simd.AddLowerProducts(a, dim, s.U, s.U, rows);
         }
         for (var r = 0; r < dim; r++)
             for (var c = r + 1; c < dim; c++)
@@ -116,33 +126,43 @@ public sealed partial class RecommenderModel
     /// <summary>Ridge penalty of the fold-in factors for a user with <paramref name="n"/> ratings.</summary>
     internal float FoldInFactorPenalty(int n) => Options.MfFoldInRegularization * (n + Options.MfFoldInRegularizationOffset);
 
-    float[] SolveIals(int[] items, float[] values)
+    internal float[] SolveIals(int[] items, float[] values)
     {
         var k = IalsFactors;
         var p = new float[k];
         var n = items.Length;
         if (n == 0 || k == 0)
             return p;
-        var a = new double[k * k];
-        var b = new double[k];
+        var s = FoldInScratch.For(k);
+        var a = s.A;
+        var b = s.B;
         for (var t = 0; t < k * k; t++)
             a[t] = _ialsGram[t];
+        Array.Clear(b, 0, k);
         var mean = Rating.Knn.Mean;
-        for (var t = 0; t < n; t++)
+        // Σ c·q qᵀ: u = c·q, v = q, the ratings a chunk at a time
+        for (var t0 = 0; t0 < n; t0 += FoldInScratch.Chunk)
         {
-            var q = IalsItems.AsSpan(items[t] * k, k);
-            var c = MathF.Max(0.1f, 1 + Options.IalsRatingWeight * (values[t] - mean));
-            for (var r = 0; r < k; r++)
+            var rows = Math.Min(FoldInScratch.Chunk, n - t0);
+            for (var t = 0; t < rows; t++)
             {
-                var cq = c * (double)q[r];
-                b[r] += cq;
-                for (var s = 0; s <= r; s++)
-                    a[r * k + s] += cq * q[s];
+                var q = IalsItems.AsSpan(items[t0 + t] * k, k);
+                var c = MathF.Max(0.1f, 1 + Options.IalsRatingWeight * (values[t0 + t] - mean));
+                var u = s.U.AsSpan(t * k, k);
+                var v = s.V.AsSpan(t * k, k);
+                for (var r = 0; r < k; r++)
+                {
+                    var cq = c * (double)q[r];
+                    b[r] += cq;
+                    u[r] = cq;
+                    v[r] = q[r];
+                }
             }
+            Simd.AddLowerProducts(a, k, s.U, s.V, rows);
         }
         for (var r = 0; r < k; r++)
-            for (var s = r + 1; s < k; s++)
-                a[r * k + s] = a[s * k + r];
+            for (var c = r + 1; c < k; c++)
+                a[r * k + c] = a[c * k + r];
         var lambda = Options.IalsRegularization * (n + Options.IalsUnobservedWeight * ItemMap.Count);
         for (var r = 0; r < k; r++)
             a[r * k + r] += lambda;
@@ -151,6 +171,30 @@ public sealed partial class RecommenderModel
         for (var r = 0; r < k; r++)
             p[r] = (float)b[r];
         return p;
+    }
+
+    /// <summary>Per-thread buffers of the fold-in's normal equations (a request thread folds in one profile at a time).</summary>
+    sealed class FoldInScratch
+    {
+        /// <summary>Ratings per pass of <see cref="Simd.AddLowerProducts"/>: their rows of u and v stay in L1.</summary>
+        public const int Chunk = 32;
+
+        public double[] A = [], B = [], U = [], V = [];
+
+        [ThreadStatic] static FoldInScratch? t_scratch;
+
+        public static FoldInScratch For(int dim)
+        {
+            var s = t_scratch ??= new FoldInScratch();
+            if (s.B.Length < dim)
+            {
+                s.A = new double[dim * dim];
+                s.B = new double[dim];
+                s.U = new double[Chunk * dim];
+                s.V = new double[Chunk * dim];
+            }
+            return s;
+        }
     }
 
     // ------------------------------------------------------------------ rating prediction

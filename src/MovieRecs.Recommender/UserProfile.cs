@@ -13,14 +13,22 @@ public sealed class UserProfile
 {
     internal UserProfile(RecommenderModel model, int? userId, int[] items, float[] values, float knnBias,
         float[] mfBias, float[][] mfFactors, float[] ialsVector, int ignored)
+        : this(model, userId, items, values, knnBias, null, ialsVector, ignored)
+    {
+        _mf = new MfVectors(mfBias, mfFactors);
+    }
+
+    /// <summary>A profile whose matrix-factorisation vectors are solved by <paramref name="solveMf"/> on first use: only
+    /// rating predictions read them, and a ranked list (the learned ranker) never does.</summary>
+    internal UserProfile(RecommenderModel model, int? userId, int[] items, float[] values, float knnBias,
+        Func<(float[] Bias, float[][] Factors)>? solveMf, float[] ialsVector, int ignored)
     {
         Model = model;
         UserId = userId;
         Items = items;
         Values = values;
         KnnBias = knnBias;
-        MfBias = mfBias;
-        MfFactors = mfFactors;
+        _solveMf = solveMf;
         IalsVector = ialsVector;
         IgnoredRatings = ignored;
         Residuals = new float[items.Length];
@@ -35,8 +43,25 @@ public sealed class UserProfile
     /// <summary>r − baseline for each rated movie (for the neighbourhood model).</summary>
     internal float[] Residuals { get; }
     internal float KnnBias { get; }
-    internal float[] MfBias { get; }
-    internal float[][] MfFactors { get; }
+    internal float[] MfBias => Mf.Bias;
+    internal float[][] MfFactors => Mf.Factors;
+
+    sealed record MfVectors(float[] Bias, float[][] Factors);
+    MfVectors? _mf;
+    readonly Func<(float[] Bias, float[][] Factors)>? _solveMf;
+
+    MfVectors Mf
+    {
+        get
+        {
+            if (Volatile.Read(ref _mf) is { } mf)
+                return mf;
+            var (bias, factors) = _solveMf!();
+            mf = new MfVectors(bias, factors); // racing threads solve the same vectors: the first one kept is every reader's
+            return Interlocked.CompareExchange(ref _mf, mf, null) ?? mf;
+        }
+    }
+
     internal float[] IalsVector { get; }
 
     /// <summary>The known user this profile belongs to, or null for a profile folded in from ratings.</summary>

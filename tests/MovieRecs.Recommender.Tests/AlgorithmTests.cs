@@ -44,6 +44,28 @@ public class AlgorithmTests
     }
 
     [Fact]
+    public void LowerProductSumsAreBitForBitThoseOfTheScalarLoop()
+    {
+        // the fold-in's normal equations depend on it: the vectorised sums must round exactly as the plain loop's
+        foreach (var dim in new[] { 1, 3, 4, 15, 16, 17, 64, 65 })
+            foreach (var n in new[] { 1, 7, 32 })
+            {
+                var rng = new Random(dim * 100 + n);
+                var u = Enumerable.Range(0, n * dim).Select(_ => rng.NextDouble() - 0.5).ToArray();
+                var v = Enumerable.Range(0, n * dim).Select(_ => (double)(float)(rng.NextDouble() * 3)).ToArray();
+                var start = Enumerable.Range(0, dim * dim).Select(_ => rng.NextDouble()).ToArray();
+                var expected = (double[])start.Clone();
+                for (var t = 0; t < n; t++)
+                    for (var r = 0; r < dim; r++)
+                        for (var c = 0; c <= r; c++)
+                            expected[r * dim + c] += u[t * dim + r] * v[t * dim + c];
+                var actual = (double[])start.Clone();
+                Simd.AddLowerProducts(actual, dim, u, v, n);
+                Assert.Equal(expected, actual); // exact: every element, both triangles (the upper one untouched)
+            }
+    }
+
+    [Fact]
     public void TopKKeepsTheLargestBestFirst()
     {
         var rng = new Random(3);

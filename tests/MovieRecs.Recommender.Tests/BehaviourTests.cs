@@ -171,6 +171,34 @@ public class BehaviourTests(SyntheticModelFixture fixture) : IClassFixture<Synth
     }
 
     [Fact]
+    public void AFoldedProfilesFirstPredictionsFromManyThreadsAgreeWithOneThreads()
+    {
+        // the fold-in solves the matrix-factorisation vectors on the first prediction: threads racing to it see one answer
+        List<(int, float)> ratings = [(Synthetic.Movie(1, 1), 5f), (Synthetic.Movie(1, 2), 4f), (Synthetic.Movie(2, 1), 1f)];
+        var movies = _model.MovieIds.Take(50).ToArray();
+        var sequential = _model.FoldIn(ratings);
+        var expected = movies.Select(m => _model.PredictRating(sequential, m)).ToArray();
+        Assert.NotEqual(expected.Min(), expected.Max());
+        for (var round = 0; round < 20; round++)
+        {
+            var shared = _model.FoldIn(ratings);
+            using var start = new Barrier(4);
+            var seen = new float[4][];
+            var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+            {
+                start.SignalAndWait();
+                seen[t] = movies.Select(m => _model.PredictRating(shared, m)).ToArray();
+            })).ToArray();
+            foreach (var thread in threads)
+                thread.Start();
+            foreach (var thread in threads)
+                thread.Join();
+            foreach (var answers in seen)
+                Assert.Equal(expected, answers);
+        }
+    }
+
+    [Fact]
     public void AllocationFreeOverloadFillsTheSpan()
     {
         var profile = _model.ProfileOf(11)!;

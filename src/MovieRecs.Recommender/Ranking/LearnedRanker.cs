@@ -80,6 +80,8 @@ public sealed class LearnedRanker
         Report = report;
     }
 
+    internal CandidateCounts Counts => _counts;
+
     /// <summary>The training report (null for a ranker loaded from files: the manifest holds it).</summary>
     public RankerReport? Report { get; }
 
@@ -386,7 +388,7 @@ public sealed class LearnedRanker
 
     // ------------------------------------------------------------------ scoring
 
-    float[] ScoreRows(float[] x, int count)
+    internal float[] ScoreRows(float[] x, int count)
     {
         var f = RankerFeatures.Count;
         var scores = new float[count];
@@ -426,7 +428,7 @@ public sealed class LearnedRanker
     PredictionEngine<Input, Output> Rent() =>
         _engines.TryTake(out var e) ? e : _ml.Model.CreatePredictionEngine<Input, Output>(_transformer, inputSchemaDefinition: InputSchema());
 
-    RankerContext ContextFor(RecommenderModel model)
+    internal RankerContext ContextFor(RecommenderModel model)
     {
         var c = _context;
         if (c is not null && ReferenceEquals(c.Model, model))
@@ -449,7 +451,8 @@ public sealed class LearnedRanker
         if (count <= 0)
             return [];
         var c = ContextFor(model);
-        var byTime = history.OrderBy(r => r.Time).ThenBy(r => r.MovieId).ToArray();
+        var byTime = history.ToArray();
+        byTime.AsSpan().Sort(new ByTime()); // ties on all three fields are equal values: the order is that of a stable sort
         var excluded = new List<int>();
         if (exclude is not null)
             foreach (var id in exclude)
@@ -472,6 +475,13 @@ public sealed class LearnedRanker
             result[t] = new Recommendation(_space.Movies.ExternalId(candidates[r]), scores[r], _calibration.Map(scores[r]));
         }
         return result;
+    }
+
+    /// <summary>Oldest first, then by movie id and rating (a struct comparer: the sort is specialised, no delegate call per comparison).</summary>
+    readonly struct ByTime : IComparer<RatedMovie>
+    {
+        public int Compare(RatedMovie x, RatedMovie y) =>
+            x.Time != y.Time ? x.Time.CompareTo(y.Time) : x.MovieId != y.MovieId ? x.MovieId.CompareTo(y.MovieId) : x.Rating.CompareTo(y.Rating);
     }
 
     /// <summary>
