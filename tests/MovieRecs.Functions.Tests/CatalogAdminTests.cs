@@ -211,6 +211,9 @@ public sealed class CatalogAdminTests(CatalogAdminFixture fixture) : IClassFixtu
             Assert.Equal([1], history.GetProperty("watched").EnumerateArray().Select(w => w.GetProperty("movie_id").GetInt32()));
             var details = await client.GetJsonAsync($"/api/rest/v1/users/{rater}");
             Assert.Equal(0, details.GetProperty("rating_count").GetInt32());
+            var analytics = await client.GetJsonAsync($"/api/rest/v1/users/{rater}/analytics");
+            Assert.Equal(0, analytics.GetProperty("rating_count").GetInt32());
+            Assert.Equal(0, analytics.GetProperty("rating_distribution").GetProperty("5.0").GetInt32());
             Assert.DoesNotContain(movieId, await PopularAsync(client));
             Assert.DoesNotContain(movieId, await IdsAsync(client, $"/api/users/{rater}/recommendations?strategy=popular&top=100", "recommendations"));
             Assert.DoesNotContain(movieId, await IdsAsync(client, $"/api/users/{rater}/recommendations?strategy=genre-weighted&top=100", "recommendations"));

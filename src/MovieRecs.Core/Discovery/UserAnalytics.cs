@@ -31,7 +31,7 @@ public sealed record UserAnalyticsReport(
 /// Favourite genres are weighted by rating: a genre scores the sum of the stars the user gave its movies (a movie
 /// with several genres adds to each), so a 5★ adds ten times what a ½★ does and genres the user both watches often and
 /// rates well come first; Share makes scores comparable between users. Ratings of movies no longer in the catalog
-/// count everywhere except genres. A rating off the half-star grid is counted at the nearest half star within 0.5..5.0.
+/// (deleted by an admin) are left out everywhere, as they are from every list of ratings the API serves. A rating off the half-star grid is counted at the nearest half star within 0.5..5.0.
 /// </remarks>
 public static class UserAnalytics
 {
@@ -49,19 +49,22 @@ public static class UserAnalytics
         var genreCount = new int[shape.GenreNames.Length];
         var sum = 0.0;
         long first = long.MaxValue, last = long.MinValue;
+        var n = 0;
         foreach (var r in user.Ratings)
         {
+            if (!shape.IndexById.TryGetValue(r.MovieId, out var i))
+                continue;
+            n++;
             sum += r.Rating;
             first = Math.Min(first, r.UnixTime);
             last = Math.Max(last, r.UnixTime);
             var halves = double.IsFinite(r.Rating) ? (int)Math.Clamp(Math.Round(r.Rating * 2, MidpointRounding.AwayFromZero), 1, 10) : 1;
             perHalf[halves - 1]++;
-            if (shape.IndexById.TryGetValue(r.MovieId, out var i))
-                foreach (var g in shape.MovieGenres[i])
-                {
-                    genreSum[g] += r.Rating;
-                    genreCount[g]++;
-                }
+            foreach (var g in shape.MovieGenres[i])
+            {
+                genreSum[g] += r.Rating;
+                genreCount[g]++;
+            }
         }
 
         var distribution = new Dictionary<string, int>(10);
@@ -76,7 +79,6 @@ public static class UserAnalytics
         genres.Sort((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score)
             : a.Count != b.Count ? b.Count.CompareTo(a.Count) : string.CompareOrdinal(a.Genre, b.Genre));
 
-        var n = user.Ratings.Count;
         return new UserAnalyticsReport(
             n,
             n == 0 ? null : sum / n,

@@ -25,20 +25,21 @@ public class UserAnalyticsTests
     }
 
     [Fact]
-    public void Counts_mean_times_distribution_and_genres_weighted_by_the_stars_given()
+    public void Counts_mean_times_distribution_and_genres_weighted_by_the_stars_given_without_movies_gone_from_the_catalog()
     {
         var user = new UserHistory(
-            [new(1, 5.0, 1_600_000_000), new(2, 3.5, 1_700_000_000), new(3, 0.5, 1_500_000_000), new(999, 4.0, 1_650_000_000)],
+            [new(1, 5.0, 1_600_000_000), new(2, 3.5, 1_700_000_000), new(3, 0.5, 1_500_000_000), new(999, 4.0, 1_400_000_000)],
             watchedWithoutRating: [4]);
         var report = UserAnalytics.Compute(Catalog(), user);
 
-        Assert.Equal(4, report.RatingCount);
-        Assert.Equal(13.0 / 4, report.MeanRating);
+        // 999 is not in the catalog (deleted): not counted, not in the mean, the times or the distribution
+        Assert.Equal(3, report.RatingCount);
+        Assert.Equal(9.0 / 3, report.MeanRating);
         Assert.Equal(new DateTimeOffset(2017, 7, 14, 2, 40, 0, TimeSpan.Zero), report.FirstRatedAt);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), report.LastRatedAt);
         Assert.Equal(TimeSpan.Zero, report.LastRatedAt!.Value.Offset);
         Assert.Equal(Keys, report.Distribution.Keys);
-        Assert.Equal([1, 0, 0, 0, 0, 0, 1, 1, 0, 1], report.Distribution.Values);
+        Assert.Equal([1, 0, 0, 0, 0, 0, 1, 0, 0, 1], report.Distribution.Values);
 
         // Drama 5 + 3.5; Comedy 5; Action 0.5; 999 is not in the catalog; Horror was only watched.
         Assert.Equal(
