@@ -104,10 +104,11 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
         return new ImportResult(data.Movies.Count, data.Ratings.Count, users.Count, written, wipe && state is not null, clock.Elapsed);
     }
 
-    /// <summary>What one movie has stored in a partition: rating per user, watch-only marks, the aggregate row.</summary>
+    /// <summary>What one movie has stored in a partition: rating per user, their reviews, watch-only marks, the aggregate row.</summary>
     sealed class StoredMovie
     {
         public readonly Dictionary<int, double> Rated = [];
+        public readonly Dictionary<int, string> Reviews = [];
         public readonly HashSet<int> WatchedOnly = [];
         public MovieStats? Stats;
         public long Seq;
@@ -134,11 +135,13 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                 {
                     if (e.GetDouble(RatingRows.Rating) is { } value) Of(movieId).Rated[userId] = value;
                     else Of(movieId).WatchedOnly.Add(userId);
+                    if (e.GetString(RatingRows.Review) is { } review) Of(movieId).Reviews[userId] = review;
                 }
             }
         }
 
-        // The file's rating replaces a stored one for the same user (re-rating semantics), and a watch-only mark.
+        // The file's rating replaces a stored one for the same user (re-rating semantics), and a watch-only mark; a review
+        // the user wrote stays with the pair (files carry none), as when a user re-rates through the API.
         var transactions = new List<List<TableTransactionAction>>();
         var log = new List<RatingLog.Entry>();
         var unchanged = 0;
@@ -158,7 +161,7 @@ public sealed class CatalogImporter(MovieStore store, int concurrency = 16)
                 }
                 merged[r.UserId] = r.Rating;
                 actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                    RatingRows.PairEntity(r.UserId, r.MovieId, new PairRow(r.Rating, r.Timestamp, seq))));
+                    RatingRows.PairEntity(r.UserId, r.MovieId, new PairRow(r.Rating, r.Timestamp, seq) { Review = old.Reviews.GetValueOrDefault(r.UserId) })));
                 log.Add(new RatingLog.Entry(r.UserId, r.MovieId, r.Rating, false, r.Timestamp, seq));
             }
             // Exactly a recount of the movie's rows in this partition as they will be: every pair row is a watch, the rated ones are ratings.
