@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MovieRecs.Core.Azurite;
 using System.CommandLine;
 using MovieRecs.Core.Engine;
@@ -18,7 +19,14 @@ public static class TrainFromStorageCommand
         await using var emulator = await LocalAzurite.StartIfNeededAsync(connectionString, Directory.GetCurrentDirectory(), cancellationToken, LocalAzurite.LocationSetting());
         var cs = emulator?.ConnectionString ?? connectionString;
         var storage = new EngineStorage(cs);
-        var job = new TrainingJob(storage, new MovieStore(cs), log: line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+        // each line carries the time since the process started and the process's CPU so far: what a run costs outside its stages shows
+        using var process = Process.GetCurrentProcess();
+        var job = new TrainingJob(storage, new MovieStore(cs), log: line =>
+        {
+            process.Refresh();
+            var wall = (DateTime.Now - process.StartTime).TotalSeconds;
+            console.MarkupLineInterpolated($"[grey]{wall,6:F2} s, cpu {process.TotalProcessorTime.TotalSeconds,6:F2} s  {line}[/]");
+        });
         var run = await job.Runs.CreateAsync(cancellationToken);
         console.MarkupLineInterpolated($"Run {run.Id}");
         TrainingOutcome outcome;

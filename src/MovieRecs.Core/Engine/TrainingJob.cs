@@ -101,7 +101,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         // depend on each other: they train side by side, each on the cores the other leaves idle (LightGBM is one thread).
         var sw = Stopwatch.StartNew();
         var rankerTask = Task.Run(() => TrainRanker(ratings, movies), cancellationToken);
-        var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), Options), cancellationToken);
+        var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), Options, log is null ? null : line => log($"served model: {line}")), cancellationToken);
         var trainSeconds = sw.Elapsed.TotalSeconds;
         using var buffer = new MemoryStream();
         model.Save(buffer);
