@@ -280,8 +280,11 @@ public sealed class LearnedRanker
         // calibration on the users the ranker did not train on: P(rated next and liked | score), isotonic
         var ranker = new LearnedRanker(earlySpace, new IsotonicCalibration([0f], [0f]), counts, options.RankerBaseWeight, ml, transformer, null);
         var scores = new float[calibrationCount][];
-        for (var t = 0; t < calibrationCount; t++)
-            scores[t] = ranker.ScoreRows(built[t].X, built[t].Y.Length);
+        Parallelism.For(calibrationCount, options.ResolvedThreads, (from, to) =>
+        {
+            for (var t = from; t < to; t++)
+                scores[t] = ranker.ScoreRows(built[t].X, built[t].Y.Length);
+        }, 8);
         var half = new bool[calibrationCount];
         for (var t = 0; t < calibrationCount; t++)
             half[t] = (t & 1) == 1;
