@@ -75,6 +75,31 @@ internal static class ItemKnn
                 useCol[p] = !hold.ByItem[p] && (threshold[u] == ulong.MaxValue || SubsetKey(seed, d, u, i) <= threshold[u]);
             }
 
+        // the rows that take part, by user, with their residuals computed once (not once per co-rated item)
+        var usedPtr = new int[d.Users + 1];
+        for (var u = 0; u < d.Users; u++)
+        {
+            var n = 0;
+            for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                if (useRow[p])
+                    n++;
+            usedPtr[u + 1] = usedPtr[u] + n;
+        }
+        var usedItems = new int[usedPtr[^1]];
+        var usedResiduals = new float[usedPtr[^1]];
+        for (var u = 0; u < d.Users; u++)
+        {
+            var baseU = mean + bu[u];
+            var at = usedPtr[u];
+            for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                if (useRow[p])
+                {
+                    var j = d.UserItems[p];
+                    usedItems[at] = j;
+                    usedResiduals[at++] = d.UserValues[p] - baseU - bi[j];
+                }
+        }
+
         // per item: similarities to every co-rated item, keep the best ListSize (positive only)
         var lists = new (int[] Items, float[] Sims)[d.Items];
         Parallelism.For(d.Items, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
@@ -82,9 +107,6 @@ internal static class ItemKnn
             var acc = new Accumulator[d.Items];
             var touched = new List<int>();
             var heap = new TopK(s.ListSize);
-            var rowPtr = d.UserPtr;
-            var rowItems = d.UserItems;
-            var rowValues = d.UserValues;
             for (var i = start; i < end; i++)
             {
                 touched.Clear();
@@ -96,15 +118,13 @@ internal static class ItemKnn
                     var baseU = mean + bu[u];
                     var ri = d.ItemValues[p] - baseU - bi[i];
                     var ri2 = ri * ri;
-                    for (var q = rowPtr[u]; q < rowPtr[u + 1]; q++)
+                    for (var q = usedPtr[u]; q < usedPtr[u + 1]; q++)
                     {
-                        if (!useRow[q])
-                            continue;
-                        var j = rowItems[q];
+                        var j = usedItems[q];
                         ref var a = ref acc[j];
                         if (a.Count++ == 0)
                             touched.Add(j);
-                        var rj = rowValues[q] - baseU - bi[j];
+                        var rj = usedResiduals[q];
                         a.Sab += ri * rj;
                         a.Saa += ri2;
                         a.Sbb += rj * rj;
