@@ -127,4 +127,53 @@ public class AlgorithmTests
         Assert.InRange(h1.Count, d1.Count * 0.15, d1.Count * 0.25);
         Assert.Equal(h1.ByUser.Count(x => x), h1.ByItem.Count(x => x));
     }
+    [Fact]
+    public void ItemKnnSimilaritiesAreShrunkCorrelationsOfTheBaselineResiduals()
+    {
+        // random ratings, 20 % held out: every kept item's list must hold exactly the positive shrunk correlations
+        // of the residuals over the users who rated both items outside the hold-out, computed here directly
+        var rng = new Random(11);
+        var ratings = new List<Rating>();
+        for (var u = 0; u < 60; u++)
+            foreach (var i in Enumerable.Range(0, 40).OrderBy(_ => rng.Next()).Take(5 + rng.Next(25)))
+                ratings.Add(new Rating(u, i, 1 + rng.Next(9) * 0.5f));
+        var d = RatingData.Build(ratings.ToArray());
+        var hold = Holdout.Create(d, 0.2, 3);
+        var settings = new KnnSettings { ListSize = 100, Shrinkage = 10, MaxUserRatings = 1000 };
+        var m = ItemKnn.Fit(d, hold, 3f, settings, 7, 2);
+
+        var residual = new Dictionary<(int U, int I), double>();
+        for (var u = 0; u < d.Users; u++)
+            for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                if (!hold.ByUser[p])
+                    residual[(u, d.UserItems[p])] = d.UserValues[p] - m.Mean - m.UserBias[u] - m.ItemBias[d.UserItems[p]];
+        var compared = 0;
+        for (var i = 0; i < d.Items; i++)
+        {
+            var expected = new SortedDictionary<int, double>();
+            for (var j = 0; j < d.Items; j++)
+            {
+                if (j == i)
+                    continue;
+                double sab = 0, saa = 0, sbb = 0;
+                var n = 0;
+                for (var u = 0; u < d.Users; u++)
+                    if (residual.TryGetValue((u, i), out var a) && residual.TryGetValue((u, j), out var b))
+                    {
+                        sab += a * b;
+                        saa += a * a;
+                        sbb += b * b;
+                        n++;
+                    }
+                if (sab > 0 && saa > 0 && sbb > 0)
+                    expected[j] = sab / Math.Sqrt(saa * sbb) * (n - 1) / (n - 1 + settings.Shrinkage);
+            }
+            var got = Enumerable.Range(m.ListPtr[i], m.ListPtr[i + 1] - m.ListPtr[i]).ToArray();
+            Assert.Equal(expected.Where(e => e.Value > 1e-6).Select(e => e.Key), got.Select(t => m.ListItems[t]).Where(j => expected.GetValueOrDefault(j) > 1e-6));
+            foreach (var t in got)
+                Assert.Equal(expected.GetValueOrDefault(m.ListItems[t], double.NaN), m.ListSims[t], 1e-4);
+            compared += got.Length;
+        }
+        Assert.True(compared > 500, $"only {compared} similarities compared");
+    }
 }
