@@ -29,6 +29,29 @@ public class UserDriftTests
         Assert.All(terms, t => Assert.Equal(0f, t));
     }
 
+    /// <summary>The blend is fitted on hold-outs of up to half a million ratings (large data): found when a per-row
+    /// stackalloc overflowed the stack on a 25M-rating run.</summary>
+    [Fact]
+    public void TheBlendAndTheTimeLocalWeightsAreFittedOnALargeHoldOut()
+    {
+        var model = RecommenderModel.Train(Synthetic.Make(), Synthetic.FastOptions);
+        const int Rows = 500_000;
+        var rng = new Random(3);
+        var mf = new float[Rows];
+        var knn = new float[Rows];
+        var drift = new float[Rows * UserDrift.Terms];
+        var actual = new float[Rows];
+        for (var t = 0; t < Rows; t++)
+        {
+            (mf[t], knn[t]) = ((float)(3 + rng.NextDouble()), (float)(3 + rng.NextDouble()));
+            drift[t * UserDrift.Terms + 1] = (float)(rng.NextDouble() - 0.5);
+            actual[t] = 0.5f * mf[t] + 0.5f * knn[t] + 0.8f * drift[t * UserDrift.Terms + 1];
+        }
+        var rating = model.Rating;
+        rating.FitBlend(new Algorithms.RatingModel.HoldoutInputs(mf, knn, drift, Enumerable.Repeat(true, Rows).ToArray()), actual);
+        Assert.Equal(0.8f, rating.Drift[1], 0.01f);
+    }
+
     /// <summary>Users whose mood changes half-way through their ratings: the later ratings are predicted better with
     /// their time than without, and a saved and loaded model predicts the same.</summary>
     [Fact]

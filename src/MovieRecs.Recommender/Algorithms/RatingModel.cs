@@ -256,11 +256,11 @@ internal sealed class RatingModel
         var xtx = new double[N, N];
         var xty = new double[N];
         var rows = 0;
+        Span<double> x = stackalloc double[N];   // once: a stackalloc inside the loop would grow the stack every row
         for (var t = 0; t < hv.Length; t++)
         {
             if (!c.Known[t])
                 continue;
-            Span<double> x = stackalloc double[N];
             (x[0], x[1], x[2]) = (1, c.Mf[t], c.Knn[t]);
             for (var k = 0; k < UserDrift.Terms; k++)
                 x[3 + k] = c.Drift[t * UserDrift.Terms + k];
