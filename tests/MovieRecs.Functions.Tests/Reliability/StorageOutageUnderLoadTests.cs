@@ -175,8 +175,10 @@ public sealed class StorageOutageUnderLoadTests(ITestOutputHelper output)
 
             // While storage is down: health 503, storage-backed answers 503 with Retry-After and problem+json.
             var whileDown = outcomes.Where(o => duringOutage(o, down, restarting)).ToList();
-            // Frozen, each client is held by one request at a time (whichever kind it was on), so count health too.
-            Assert.True(whileDown.Count(o => StorageBacked.Contains(o.Kind)) >= 10 && whileDown.Count(o => StorageBacked.Contains(o.Kind) || o.Kind == "health") >= 20,
+            // Frozen, each client is held by one request at a time, whichever kind it was on, and which kind that is varies
+            // from run to run (one CI run: 32 health, 1 read; another: 14 health, 16 model lists, 3 writes). Health checks
+            // storage on every request, so it counts too.
+            Assert.True(whileDown.Count(o => StorageBacked.Contains(o.Kind) || o.Kind == "health") >= 20,
                 "too few storage-backed requests during the outage to prove anything");
             Assert.True(whileDown.Count(o => FromMemory.Contains(o.Kind)) >= 20, "too few searches during the outage to prove anything");
             Assert.Contains(whileDown, o => o.Kind == "health");
