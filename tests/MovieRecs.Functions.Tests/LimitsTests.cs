@@ -67,7 +67,9 @@ public sealed class LimitsTests : IAsyncLifetime
         for (var i = 0; i < 10; i++)
             madeUp.Add(await SendAsync(client, HttpMethod.Get, "/api/rest/v1/movies?limit=1", $"made-up-token-{i}"));
         Assert.All(madeUp, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, a.StatusCode.ToString()));
-        Api.AssertProblem(Assert.Single(madeUp.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).Take(1)), HttpStatusCode.TooManyRequests);
+        var refusedMadeUp = madeUp.FirstOrDefault(a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.NotNull(refusedMadeUp);
+        Api.AssertProblem(refusedMadeUp, HttpStatusCode.TooManyRequests);
 
         // The same limiter runs in front of a function under the Functions host (here called as the host calls it).
         var function = new MoviesFunctions(app.Services.GetRequiredService<FunctionEndpoints>());

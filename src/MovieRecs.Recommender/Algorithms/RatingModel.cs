@@ -177,7 +177,7 @@ internal sealed class RatingModel
         for (int p = 0, h = 0; p < d.Count; p++)
             if (hold.ByUser[p])
                 heldTimes[h++] = d.UserTimes[p];
-        var order = UserDrift.TimeOrder(d.UserPtr, d.UserTimes);
+        var order = d.TimeOrder;
         var maxCount = 1;
         for (var u = 0; u < d.Users; u++)
             maxCount = Math.Max(maxCount, d.UserCount(u));

@@ -30,6 +30,11 @@ internal sealed class RatingData
     public double Mean { get; init; }
 
     public int UserCount(int u) => UserPtr[u + 1] - UserPtr[u];
+
+    int[]? _timeOrder;
+
+    /// <summary>Each user's row positions sorted by time (computed once: the hold-out and the blend fit both need it).</summary>
+    public int[] TimeOrder => _timeOrder ??= Algorithms.UserDrift.TimeOrder(UserPtr, UserTimes);
     public int ItemCount(int i) => ItemPtr[i + 1] - ItemPtr[i];
 
     public static RatingData Build(ReadOnlySpan<Rating> ratings)
@@ -226,7 +231,7 @@ internal sealed class Holdout
                     held++;
         if (latestShare > 0)
         {
-            var order = Algorithms.UserDrift.TimeOrder(d.UserPtr, d.UserTimes);
+            var order = d.TimeOrder;
             for (var u = 0; u < d.Users; u++)
             {
                 int start = d.UserPtr[u], end = d.UserPtr[u + 1];
