@@ -128,6 +128,43 @@ public class AlgorithmTests
         Assert.Equal(h1.ByUser.Count(x => x), h1.ByItem.Count(x => x));
     }
     [Fact]
+    public void BlockedSgdIsTheSameOnAnyThreadCountAndFitsAsWellAsTheSerialOrder()
+    {
+        var d = RatingData.Build(Synthetic.Make(users: 400, seed: 3));
+        var hold = Holdout.Create(d, 0.2, 5);
+        var mean = (float)d.Mean;
+        var s = new SgdSettings { Factors = 8, Epochs = 40, LearningRate = 0.03f };
+        var one = SgdMatrixFactorization.FitEnsemble(d, hold, mean, s, 1, 9, threads: 1, blocked: true)[0];
+        var two = SgdMatrixFactorization.FitEnsemble(d, hold, mean, s, 1, 9, threads: 2, blocked: true)[0];
+        var serial = SgdMatrixFactorization.FitEnsemble(d, hold, mean, s, 1, 9, threads: 2, blocked: false)[0];
+        Assert.Equal(one.UserFactors, two.UserFactors);
+        Assert.Equal(one.ItemFactors, two.ItemFactors);
+        Assert.Equal(one.UserBias, two.UserBias);
+        Assert.Equal(one.ItemBias, two.ItemBias);
+        Assert.NotEqual(one.ItemFactors, serial.ItemFactors);
+
+        double Rmse(MfMember m, bool held)
+        {
+            double sum = 0;
+            var n = 0;
+            for (var u = 0; u < d.Users; u++)
+                for (var p = d.UserPtr[u]; p < d.UserPtr[u + 1]; p++)
+                    if (hold.ByUser[p] == held)
+                    {
+                        var i = d.UserItems[p];
+                        var r = mean + m.UserBias[u] + m.ItemBias[i] + Simd.Dot(m.UserFactors.AsSpan(u * 8, 8), m.ItemFactors.AsSpan(i * 8, 8));
+                        sum += (r - d.UserValues[p]) * (r - d.UserValues[p]);
+                        n++;
+                    }
+            return Math.Sqrt(sum / n);
+        }
+        double meanOnly = Math.Sqrt(Enumerable.Range(0, d.Count).Where(p => hold.ByUser[p]).Average(p => (mean - d.UserValues[p]) * (mean - d.UserValues[p])));
+        // every kept rating is visited: the blocked fit learns the training ratings as the serial one does
+        Assert.InRange(Rmse(one, held: false), 0, Rmse(serial, held: false) + 0.02);
+        Assert.InRange(Rmse(one, held: true), 0, Math.Min(Rmse(serial, held: true) + 0.02, meanOnly - 0.05));
+    }
+
+    [Fact]
     public void ItemKnnSimilaritiesAreShrunkCorrelationsOfTheBaselineResiduals()
     {
         // random ratings, 20 % held out: every kept item's list must hold exactly the positive shrunk correlations

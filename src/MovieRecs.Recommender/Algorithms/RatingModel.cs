@@ -61,16 +61,17 @@ internal sealed class RatingModel
         };
         MfMember[] mf = [];
         ItemKnnModel? knn = null;
-        // the MF members take one thread each; the kNN gets the rest (or runs after them on a small machine)
         var members = Math.Max(0, o.MfEnsembleSize);
-        if (threads > members && members > 0)
+        // small data: the MF members take one thread each and the kNN gets the rest; large data: the kNN, then the MF's
+        // blocks, each on every thread
+        if (d.Count < SgdMatrixFactorization.BlockedMinRatings && threads > members && members > 0)
             System.Threading.Tasks.Parallel.Invoke(
                 () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members),
                 () => knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads - members));
         else
         {
-            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads) : [];
             knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads);
+            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads) : [];
         }
         return new RatingModel
         {
