@@ -71,6 +71,10 @@ public sealed record TrainingOptions
     public double RankerRandomFraction { get; init; } = 0;
     /// <summary>Users of the hold-out whose candidates are built (a seeded sample above this).</summary>
     public int RankerMaxUsers { get; init; } = 20_000;
+    /// <summary>The ranker's model of the earlier ratings is fitted on at most this many: those of the users whose
+    /// features are built and a seeded sample of the other users' (on large data; the items are learnt from many users,
+    /// they need not be all).</summary>
+    public int RankerBaseMaxRatings { get; init; } = 4_000_000;
     /// <summary>Share of those users kept out of the ranker's training to fit and check the calibration.</summary>
     public double RankerCalibrationShare { get; init; } = 0.25;
     /// <summary>Weight of the base models' blend score added to the ranker's score (0 = the ranker alone).</summary>
@@ -125,6 +129,7 @@ public sealed record TrainingOptions
         ("rankerHoldoutFraction", o => o.RankerHoldoutFraction, (o, v) => o with { RankerHoldoutFraction = v }),
         ("rankerRandomFraction", o => o.RankerRandomFraction, (o, v) => o with { RankerRandomFraction = v }),
         ("rankerMaxUsers", o => o.RankerMaxUsers, (o, v) => o with { RankerMaxUsers = (int)v }),
+        ("rankerBaseMaxRatings", o => o.RankerBaseMaxRatings, (o, v) => o with { RankerBaseMaxRatings = (int)v }),
         ("rankerCalibrationShare", o => o.RankerCalibrationShare, (o, v) => o with { RankerCalibrationShare = v }),
         ("rankerBaseWeight", o => o.RankerBaseWeight, (o, v) => o with { RankerBaseWeight = (float)v }),
         ("rankerModelCandidates", o => o.RankerModelCandidates, (o, v) => o with { RankerModelCandidates = (int)v }),

@@ -189,10 +189,11 @@ public sealed class LearnedRanker
         var calibrationUsers = order[..calibrationCount];
 
         // ranking only: the features read EASE, iALS and popularity, never a predicted rating, so the rating model's fit is skipped
-        var earlyModel = RecommenderModel.TrainForRanking(CollectionsMarshal.AsSpan(early), options with { RankerEnabled = 0 });
+        var baseRatings = early.Count <= options.RankerBaseMaxRatings ? early : SampleUsers(early, order, options.RankerBaseMaxRatings, options.Seed);
+        var earlyModel = RecommenderModel.TrainForRanking(CollectionsMarshal.AsSpan(baseRatings), options with { RankerEnabled = 0 });
         var earlySpace = FeatureSpace.Build(CollectionsMarshal.AsSpan(early), movies);
         var context = new RankerContext(earlyModel, earlySpace);
-        log?.Invoke($"ranker: base model on {early.Count} earlier ratings, {users.Count} users' latest {sorted.Length - early.Count} as labels: {sw.Elapsed.TotalSeconds:F2} s");
+        log?.Invoke($"ranker: base model on {baseRatings.Count} of {early.Count} earlier ratings, {users.Count} users' latest {sorted.Length - early.Count} as labels: {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
         var counts = new CandidateCounts(options.RankerModelCandidates, options.RankerPopularCandidates, options.RankerContentCandidates);
@@ -332,7 +333,7 @@ public sealed class LearnedRanker
         }
         var ece = Metrics.ExpectedCalibrationError(allP.ToArray(), allL.ToArray());
         var holdout = EvaluateHoldout(new LearnedRanker(earlySpace, calibration, counts, options.RankerBaseWeight, ml, transformer, null), earlyModel,
-            sorted, order[..calibrationCount], early.Count, options);
+            sorted, order[..calibrationCount], baseRatings.Count, options);
         var eceTop = Metrics.ExpectedCalibrationError(topP.ToArray(), topL.ToArray());
         log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg / calibrationCount:F4} vs base {baseNdcg / calibrationCount:F4}: {sw.Elapsed.TotalSeconds:F2} s");
 
@@ -342,6 +343,40 @@ public sealed class LearnedRanker
             Math.Round(ndcg / calibrationCount, 4), Math.Round(baseNdcg / calibrationCount, 4), Math.Round(ece, 4), Math.Round(eceTop, 4),
             Math.Round(allL.Count(x => x) / (double)Math.Max(1, allL.Count), 5), importances, Parameters(options), Math.Round(total.Elapsed.TotalSeconds, 3));
         return new LearnedRanker(space, calibration, counts, options.RankerBaseWeight, ml, transformer, report) { Holdout = holdout };
+    }
+
+    /// <summary>The earlier ratings of <paramref name="featureUsers"/> and of other users taken in a seeded random order
+    /// while the total stays within <paramref name="maxRatings"/> (<paramref name="early"/> is grouped by user).</summary>
+    static List<Rating> SampleUsers(List<Rating> early, (int User, int Start, int Split, int End)[] featureUsers, int maxRatings, int seed)
+    {
+        var keep = featureUsers.Select(u => u.User).ToHashSet();
+        var kept = 0;
+        var others = new List<(int User, int Count)>();
+        for (var s = 0; s < early.Count;)
+        {
+            var e = s;
+            while (e < early.Count && early[e].User == early[s].User)
+                e++;
+            if (keep.Contains(early[s].User))
+                kept += e - s;
+            else
+                others.Add((early[s].User, e - s));
+            s = e;
+        }
+        var order = others.ToArray();
+        new Random(seed).Shuffle(order);
+        foreach (var (user, count) in order)
+        {
+            if (kept + count > maxRatings)
+                break;
+            keep.Add(user);
+            kept += count;
+        }
+        var sample = new List<Rating>(kept);
+        foreach (var r in early)
+            if (keep.Contains(r.User))
+                sample.Add(r);
+        return sample;
     }
 
     /// <summary>The calibration users' next ratings as a test set: the ranker's lists (over the base model trained on what
