@@ -134,7 +134,6 @@ public sealed class LearnedRanker
         var sorted = ratings.ToArray();
         Array.Sort(sorted, static (a, b) => a.User != b.User ? a.User.CompareTo(b.User)
             : a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : a.Item.CompareTo(b.Item));
-        var early = new List<Rating>(sorted.Length);
         var users = new List<(int User, int Start, int Split, int End)>();
         var seed = (ulong)(uint)options.Seed;
         for (var s = 0; s < sorted.Length;)
@@ -146,8 +145,6 @@ public sealed class LearnedRanker
             var labels = n >= 5 ? Math.Max(1, (int)Math.Round(n * options.RankerHoldoutFraction)) : 0;
             if (labels == 0)
             {
-                for (var t = s; t < e; t++)
-                    early.Add(sorted[t]);
                 s = e;
                 continue;
             }
@@ -160,8 +157,6 @@ public sealed class LearnedRanker
                 var r = sorted[t];
                 if (options.RankerRandomFraction > 0 && Hash.Mix(seed, (ulong)(uint)r.User, (ulong)(uint)r.Item) % 1_000_000 < options.RankerRandomFraction * 1_000_000)
                     moved.Add(r);
-                else
-                    early.Add(r);
             }
             var kept = split - s - moved.Count;
             var copy = sorted.AsSpan(s, split - s).ToArray();
@@ -185,15 +180,39 @@ public sealed class LearnedRanker
         if (order.Length > options.RankerMaxUsers)
             order = order[..options.RankerMaxUsers];
         var calibrationCount = Math.Max(10, (int)(order.Length * options.RankerCalibrationShare));
-        var trainUsers = order[calibrationCount..];
-        var calibrationUsers = order[..calibrationCount];
+
+        // memory: the feature users' rows (histories and labels) are copied out, then everyone's earlier ratings are
+        // moved to the front of sorted in place, and sorted is let go once the base model is fitted
+        var picked = new Rating[order.Sum(u => u.End - u.Start)];
+        for (int t = 0, at = 0; t < order.Length; t++)
+        {
+            var u = order[t];
+            sorted.AsSpan(u.Start, u.End - u.Start).CopyTo(picked.AsSpan(at));
+            order[t] = (u.User, at, at + u.Split - u.Start, at + u.End - u.Start);
+            at += u.End - u.Start;
+        }
+        var earlyCount = 0;
+        var from = 0;
+        foreach (var u in users) // in row order
+        {
+            sorted.AsSpan(from, u.Split - from).CopyTo(sorted.AsSpan(earlyCount));
+            earlyCount += u.Split - from;
+            from = u.End;
+        }
+        sorted.AsSpan(from).CopyTo(sorted.AsSpan(earlyCount));
+        earlyCount += sorted.Length - from;
+        var labelCount = sorted.Length - earlyCount;
 
         // ranking only: the features read EASE, iALS and popularity, never a predicted rating, so the rating model's fit is skipped
-        var baseRatings = early.Count <= options.RankerBaseMaxRatings ? early : SampleUsers(early, order, options.RankerBaseMaxRatings, options.Seed);
-        var earlyModel = RecommenderModel.TrainForRanking(CollectionsMarshal.AsSpan(baseRatings), options with { RankerEnabled = 0 });
-        var earlySpace = FeatureSpace.Build(CollectionsMarshal.AsSpan(early), movies);
+        var earlySpace = FeatureSpace.Build(sorted.AsSpan(0, earlyCount), movies);
+        var sample = earlyCount <= options.RankerBaseMaxRatings ? null : SampleUsers(sorted.AsSpan(0, earlyCount), order, options.RankerBaseMaxRatings, options.Seed);
+        var baseCount = sample?.Length ?? earlyCount;
+        if (sample is not null)
+            sorted = null!;
+        var earlyModel = RecommenderModel.TrainForRanking(sample ?? sorted.AsSpan(0, earlyCount), options with { RankerEnabled = 0 });
+        (sorted, sample) = (null!, null);
         var context = new RankerContext(earlyModel, earlySpace);
-        log?.Invoke($"ranker: base model on {baseRatings.Count} of {early.Count} earlier ratings, {users.Count} users' latest {sorted.Length - early.Count} as labels: {sw.Elapsed.TotalSeconds:F2} s");
+        log?.Invoke($"ranker: base model on {baseCount} of {earlyCount} earlier ratings, {users.Count} users' latest {labelCount} as labels: {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
         var counts = new CandidateCounts(options.RankerModelCandidates, options.RankerPopularCandidates, options.RankerContentCandidates);
@@ -204,13 +223,13 @@ public sealed class LearnedRanker
         {
             var history = new RatedMovie[u.Split - u.Start];
             for (var t = u.Start; t < u.Split; t++)
-                history[t - u.Start] = new RatedMovie(sorted[t].Item, sorted[t].Value, sorted[t].Timestamp);
+                history[t - u.Start] = new RatedMovie(picked[t].Item, picked[t].Value, picked[t].Timestamp);
             var count = b.Build(context, earlyModel.ProfileOf(u.User), history, [], includeRated: false, counts);
             var label = new Dictionary<int, float>(u.End - u.Split);
             for (var t = u.Split; t < u.End; t++)
             {
-                var j = earlySpace.Movies.IndexOf(sorted[t].Item);
-                label[j] = sorted[t].Value >= like ? 2 : 1; // j = −1 for a movie outside the universe: never a candidate
+                var j = earlySpace.Movies.IndexOf(picked[t].Item);
+                label[j] = picked[t].Value >= like ? 2 : 1; // j = −1 for a movie outside the universe: never a candidate
             }
             var y = new float[count];
             var blend = new float[count];
@@ -333,7 +352,7 @@ public sealed class LearnedRanker
         }
         var ece = Metrics.ExpectedCalibrationError(allP.ToArray(), allL.ToArray());
         var holdout = EvaluateHoldout(new LearnedRanker(earlySpace, calibration, counts, options.RankerBaseWeight, ml, transformer, null), earlyModel,
-            sorted, order[..calibrationCount], baseRatings.Count, options);
+            picked, order[..calibrationCount], baseCount, options);
         var eceTop = Metrics.ExpectedCalibrationError(topP.ToArray(), topL.ToArray());
         log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg / calibrationCount:F4} vs base {baseNdcg / calibrationCount:F4}: {sw.Elapsed.TotalSeconds:F2} s");
 
@@ -347,15 +366,15 @@ public sealed class LearnedRanker
 
     /// <summary>The earlier ratings of <paramref name="featureUsers"/> and of other users taken in a seeded random order
     /// while the total stays within <paramref name="maxRatings"/> (<paramref name="early"/> is grouped by user).</summary>
-    static List<Rating> SampleUsers(List<Rating> early, (int User, int Start, int Split, int End)[] featureUsers, int maxRatings, int seed)
+    static Rating[] SampleUsers(ReadOnlySpan<Rating> early, (int User, int Start, int Split, int End)[] featureUsers, int maxRatings, int seed)
     {
         var keep = featureUsers.Select(u => u.User).ToHashSet();
         var kept = 0;
         var others = new List<(int User, int Count)>();
-        for (var s = 0; s < early.Count;)
+        for (var s = 0; s < early.Length;)
         {
             var e = s;
-            while (e < early.Count && early[e].User == early[s].User)
+            while (e < early.Length && early[e].User == early[s].User)
                 e++;
             if (keep.Contains(early[s].User))
                 kept += e - s;
@@ -372,16 +391,17 @@ public sealed class LearnedRanker
             keep.Add(user);
             kept += count;
         }
-        var sample = new List<Rating>(kept);
+        var sample = new Rating[kept];
+        var at = 0;
         foreach (var r in early)
             if (keep.Contains(r.User))
-                sample.Add(r);
+                sample[at++] = r;
         return sample;
     }
 
     /// <summary>The calibration users' next ratings as a test set: the ranker's lists (over the base model trained on what
     /// came before) for the ranking metrics, the base model's predictions for RMSE, MAE and ECE.</summary>
-    static RankerHoldout EvaluateHoldout(LearnedRanker ranker, RecommenderModel earlyModel, Rating[] sorted,
+    static RankerHoldout EvaluateHoldout(LearnedRanker ranker, RecommenderModel earlyModel, Rating[] rows,
         (int User, int Start, int Split, int End)[] users, int trainRatings, TrainingOptions options)
     {
         var sw = Stopwatch.StartNew();
@@ -391,9 +411,9 @@ public sealed class LearnedRanker
         {
             var h = new RatedMovie[u.Split - u.Start];
             for (var t = u.Start; t < u.Split; t++)
-                h[t - u.Start] = new RatedMovie(sorted[t].Item, sorted[t].Value, sorted[t].Timestamp);
+                h[t - u.Start] = new RatedMovie(rows[t].Item, rows[t].Value, rows[t].Timestamp);
             histories[u.User] = h;
-            test.AddRange(sorted.AsSpan(u.Split, u.End - u.Split));
+            test.AddRange(rows.AsSpan(u.Split, u.End - u.Split));
         }
         var result = Evaluator.Evaluate(earlyModel, CollectionsMarshal.AsSpan(test), 10, options.Threads,
             (user, k) => ranker.Recommend(earlyModel, earlyModel.ProfileOf(user), histories[user], k));
