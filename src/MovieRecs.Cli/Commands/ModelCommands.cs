@@ -124,18 +124,18 @@ public static class ModelCommands
             var sw = Stopwatch.StartNew();
             RecommenderModel model;
             LearnedRanker? ranker = null;
-            Rating[] trainRows = [];
+            ReadOnlyMemory<Rating> trainRows = default;
             if (options.RankerEnabled == 1)
             {
                 // the ranker needs the rows themselves (times included), so the file is read into memory
                 trainRows = ReadRatings(p.GetValue(train)!.FullName);
-                model = RecommenderModel.Train(trainRows.AsSpan(), options, log);
-                ranker = LearnedRanker.Train(trainRows, catalog, options, log);
+                model = RecommenderModel.Train(trainRows.Span, options, log);
+                ranker = LearnedRanker.Train(trainRows.Span, catalog, options, log);
             }
             else
                 model = TrainFromFile(p.GetValue(train)!.FullName, options, log);
             var trainSeconds = sw.Elapsed.TotalSeconds;
-            var result = Evaluator.Evaluate(model, testRows, cutoff, options.Threads, ranker?.ListsFor(model, trainRows));
+            var result = Evaluator.Evaluate(model, testRows.Span, cutoff, options.Threads, ranker?.ListsFor(model, trainRows.Span));
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var peakMb = process.PeakWorkingSet64 / 1048576.0;
@@ -321,16 +321,34 @@ public static class ModelCommands
     }
 
     /// <summary>Reads a ratings file (format detected by Core) into the library's rating type; skipped lines go to stderr.</summary>
-    internal static Rating[] ReadRatings(string path)
+    internal static ReadOnlyMemory<Rating> ReadRatings(string path)
     {
         var issues = new List<ParseIssue>();
-        var list = new List<Rating>(EstimateLines(path));
+        // sized by an exact count of the lines (one spare: a last line without newline), so 25M rows are not held twice
+        // (a list's array and its copy)
+        var rows = new Rating[CountLines(path) + 1];
+        var n = 0;
         foreach (var r in RatingsFile.Read(path, issues))
-            list.Add(new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp));
+        {
+            if (n == rows.Length)
+                Array.Resize(ref rows, n + n / 2 + 16);
+            rows[n++] = new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp);
+        }
         ReportIssues(path, issues);
-        if (list.Count == 0)
+        if (n == 0)
             throw new InvalidDataException($"{path}: no ratings could be read");
-        return list.ToArray();
+        return rows.AsMemory(0, n); // not trimmed: a copy for the header's spare row
+    }
+
+    static int CountLines(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        long lines = 0;
+        int read;
+        while ((read = f.Read(buffer)) > 0)
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        return (int)Math.Min(lines, int.MaxValue / 2);
     }
 
     static Stream OpenCsv(string path, string header)

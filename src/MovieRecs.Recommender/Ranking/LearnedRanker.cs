@@ -255,23 +255,25 @@ public sealed class LearnedRanker
         log?.Invoke($"ranker: candidates and features for {order.Length} users ({built.Sum(x => x.Y.Length)} rows, {found} of {held} next ratings among them): {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
-        // LambdaRank on the training users (groups without a positive carry no gradient: left out)
-        var rows = new List<Row>();
-        uint group = 0;
-        for (var t = calibrationCount; t < order.Length; t++)
+        // LambdaRank on the training users (groups without a positive carry no gradient: left out); the rows are made as
+        // ML.NET reads them, not kept as 1.5 million small objects beside the feature arrays
+        var trainGroups = Enumerable.Range(calibrationCount, order.Length - calibrationCount).Where(t => built[t].Found > 0).ToArray();
+        var group = (uint)trainGroups.Length;
+        var rowCount = trainGroups.Sum(t => built[t].Y.Length);
+        IEnumerable<Row> Rows()
         {
-            var (x, y, _, _, got) = built[t];
-            if (got == 0)
-                continue;
-            group++;
-            for (var r = 0; r < y.Length; r++)
-                rows.Add(new Row { Label = y[r], GroupId = group, Features = x.AsSpan(r * f, f).ToArray() });
+            for (var g = 0; g < trainGroups.Length; g++)
+            {
+                var (x, y, _, _, _) = built[trainGroups[g]];
+                for (var r = 0; r < y.Length; r++)
+                    yield return new Row { Label = y[r], GroupId = (uint)(g + 1), Features = x.AsSpan(r * f, f).ToArray() };
+            }
         }
         var ml = new MLContext(options.Seed);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, f);
         schema[nameof(Row.GroupId)].ColumnType = new KeyDataViewType(typeof(uint), group + 1UL);
-        var view = ml.Data.LoadFromEnumerable(rows, schema);
+        var view = ml.Data.LoadFromEnumerable(Rows(), schema);
         var trainer = ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
         {
             LabelColumnName = nameof(Row.Label),
@@ -294,7 +296,7 @@ public sealed class LearnedRanker
         var wSum = w.Sum(v => (double)Math.Abs(v));
         var importances = RankerFeatures.Names.Select((name, i) => new RankerFeatureImportance(name, wSum > 0 && i < w.Length ? Math.Round(Math.Abs(w[i]) / wSum, 4) : 0))
             .OrderByDescending(x => x.Importance).ToArray();
-        log?.Invoke($"ranker: LightGBM LambdaRank on {rows.Count} rows of {group} users: {sw.Elapsed.TotalSeconds:F2} s");
+        log?.Invoke($"ranker: LightGBM LambdaRank on {rowCount} rows of {group} users: {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
         // calibration on the users the ranker did not train on: P(rated next and liked | score), isotonic
@@ -358,7 +360,7 @@ public sealed class LearnedRanker
 
         // served with the final model: the movie statistics of all ratings, the same trees and calibration
         var space = FeatureSpace.Build(ratings, movies);
-        var report = new RankerReport(EventDescription, group == 0 ? 0 : (int)group, calibrationCount, rows.Count, held == 0 ? 0 : found / (double)held,
+        var report = new RankerReport(EventDescription, group == 0 ? 0 : (int)group, calibrationCount, rowCount, held == 0 ? 0 : found / (double)held,
             Math.Round(ndcg / calibrationCount, 4), Math.Round(baseNdcg / calibrationCount, 4), Math.Round(ece, 4), Math.Round(eceTop, 4),
             Math.Round(allL.Count(x => x) / (double)Math.Max(1, allL.Count), 5), importances, Parameters(options), Math.Round(total.Elapsed.TotalSeconds, 3));
         return new LearnedRanker(space, calibration, counts, options.RankerBaseWeight, ml, transformer, report) { Holdout = holdout };
