@@ -48,7 +48,9 @@ public sealed record TrainingOptions
     // ---- ranking: EASE with a time-aware co-occurrence kernel + implicit ALS, blended per user
     /// <summary>The dense item-item model covers at most this many of the most rated movies.</summary>
     public int EaseMaxItems { get; init; } = 2000;
-    public float EaseLambda { get; init; } = 300f;
+    /// <summary>Ridge of EASE. Below the 300 that suits plain binary EASE: the time kernel weights most co-occurrences
+    /// down to 0.1, so the same evidence sums to a smaller Gram matrix (docs/recommender.md, session 4).</summary>
+    public float EaseLambda { get; init; } = 150f;
     public float EaseRatingWeight { get; init; } = 0.2f;
     /// <summary>τ of the co-occurrence kernel c + (1 − c)·exp(−|Δt|/τ) between two ratings of one user (seconds; 0 = plain EASE).</summary>
     public double EaseTimeScaleSeconds { get; init; } = 600;
