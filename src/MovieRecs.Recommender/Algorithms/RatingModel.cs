@@ -32,7 +32,9 @@ internal sealed class RatingModel
     public int Factors => Mf.Length == 0 ? 0 : Mf[0].Factors;
 
     /// <summary>Fits the MF ensemble and the kNN on the ratings of <paramref name="d"/> that <paramref name="hold"/> does not hold out.</summary>
-    public static RatingModel Fit(RatingData d, Holdout hold, TrainingOptions o, ulong seed, int threads)
+    /// <param name="warmStart">MF members fitted on part of the same <paramref name="d"/>: continued for
+    /// <see cref="TrainingOptions.MfRefitEpochs"/> epochs at the end of the learning-rate schedule instead of fitted anew.</param>
+    public static RatingModel Fit(RatingData d, Holdout hold, TrainingOptions o, ulong seed, int threads, MfMember[]? warmStart = null)
     {
         double sum = 0;
         var used = 0;
@@ -59,6 +61,10 @@ internal sealed class RatingModel
             Factors = o.MfFactors, Epochs = o.MfEpochs, LearningRate = o.MfLearningRate, LearningRateDecay = o.MfLearningRateDecay,
             Regularization = o.MfRegularization, BiasRegularization = o.MfBiasRegularization, InitScale = o.MfInitScale,
         };
+        // a warm start only when it is shorter than a fit from scratch
+        var start = o.MfRefitEpochs > 0 && o.MfRefitEpochs < o.MfEpochs ? warmStart : null;
+        if (start is not null)
+            sgd = sgd with { Epochs = o.MfRefitEpochs, LearningRate = o.MfLearningRate * MathF.Pow(o.MfLearningRateDecay, o.MfEpochs - o.MfRefitEpochs) };
         var knnSettings = new KnnSettings
         {
             Neighbors = o.KnnNeighbors, ListSize = o.KnnListSize, Shrinkage = o.KnnShrinkage,
@@ -71,11 +77,11 @@ internal sealed class RatingModel
         var members = Math.Max(0, o.MfEnsembleSize);
         if (threads > members && members > 0)
             System.Threading.Tasks.Parallel.Invoke(
-                () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members),
+                () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members, start),
                 () => knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads - members));
         else
         {
-            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads) : [];
+            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads, start) : [];
             knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads);
         }
         return new RatingModel

@@ -36,11 +36,13 @@ internal sealed class MfMember
 /// </summary>
 internal static class SgdMatrixFactorization
 {
-    public static MfMember[] FitEnsemble(RatingData d, Holdout hold, float mean, SgdSettings s, int members, ulong seed, int threads)
+    /// <param name="start">Members to continue from instead of random factors (fitted on the same <paramref name="d"/>), one per member.</param>
+    public static MfMember[] FitEnsemble(RatingData d, Holdout hold, float mean, SgdSettings s, int members, ulong seed, int threads,
+        MfMember[]? start = null)
     {
         var result = new MfMember[members];
         System.Threading.Tasks.Parallel.For(0, members, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
-            m => result[m] = Fit(d, hold, mean, s, Hash.Mix(seed, (ulong)m + 1)));
+            m => result[m] = Fit(d, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), start?[m]));
         return result;
     }
 
@@ -48,7 +50,7 @@ internal static class SgdMatrixFactorization
     /// One member. Users are visited in a freshly shuffled order every epoch and each user's ratings in a pseudo-random
     /// affine permutation of their row (no shuffled copy of the data; the user's factors stay in cache).
     /// </summary>
-    static MfMember Fit(RatingData d, Holdout hold, float mean, SgdSettings s, ulong seed)
+    static MfMember Fit(RatingData d, Holdout hold, float mean, SgdSettings s, ulong seed, MfMember? start)
     {
         var k = s.Factors;
         var rng = new SplitMix(seed);
@@ -58,8 +60,13 @@ internal static class SgdMatrixFactorization
             p[i] = (float)(rng.NextGaussian() * s.InitScale);
         for (var i = 0; i < q.Length; i++)
             q[i] = (float)(rng.NextGaussian() * s.InitScale);
-        var bu = new float[d.Users];
-        var bi = new float[d.Items];
+        var bu = start?.UserBias.ToArray() ?? new float[d.Users];
+        var bi = start?.ItemBias.ToArray() ?? new float[d.Items];
+        if (start is not null)
+        {
+            start.UserFactors.CopyTo(p, 0);
+            start.ItemFactors.CopyTo(q, 0);
+        }
         var users = new int[d.Users];
         for (var u = 0; u < users.Length; u++)
             users[u] = u;

@@ -235,7 +235,10 @@ public sealed class LearnedRanker
         log?.Invoke($"ranker: candidates and features for {order.Length} users ({built.Sum(x => x.Y.Length)} rows, {found} of {held} next ratings among them): {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
-        // LambdaRank on the training users (groups without a positive carry no gradient: left out)
+        // LambdaRank on the training users (groups without a positive carry no gradient: left out), with every positive
+        // and a seeded share of the negatives (LightGBM's time grows with the rows; most negatives say the same thing)
+        var negativeThreshold = (ulong)(Math.Clamp(options.RankerNegativeShare, 0, 1) * ulong.MaxValue);
+        bool KeepNegative(int user, int row) => options.RankerNegativeShare >= 1 || Hash.Mix(seed, (ulong)(uint)user, (ulong)row) < negativeThreshold;
         var rows = new List<Row>();
         uint group = 0;
         for (var t = calibrationCount; t < order.Length; t++)
@@ -245,7 +248,8 @@ public sealed class LearnedRanker
                 continue;
             group++;
             for (var r = 0; r < y.Length; r++)
-                rows.Add(new Row { Label = y[r], GroupId = group, Features = x.AsSpan(r * f, f).ToArray() });
+                if (y[r] > 0 || KeepNegative(order[t].User, r))
+                    rows.Add(new Row { Label = y[r], GroupId = group, Features = x.AsSpan(r * f, f).ToArray() });
         }
         var ml = new MLContext(options.Seed);
         var schema = SchemaDefinition.Create(typeof(Row));
@@ -260,7 +264,8 @@ public sealed class LearnedRanker
             NumberOfIterations = options.RankerTrees,
             NumberOfLeaves = options.RankerLeaves,
             LearningRate = options.RankerLearningRate,
-            MinimumExampleCountPerLeaf = options.RankerMinLeafRows,
+            // the same share of the data per leaf as with every negative
+            MinimumExampleCountPerLeaf = Math.Max(1, (int)Math.Round(options.RankerMinLeafRows * Math.Min(1, options.RankerNegativeShare))),
             Seed = options.Seed,
             // one thread: with two, LightGBM's OpenMP workers spun against the other threads of a loaded 2-core machine
             // (150 trees took 51 s instead of 4.7 s at load average 10)
