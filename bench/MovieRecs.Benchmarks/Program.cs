@@ -13,6 +13,8 @@
 //   ... or with BenchmarkDotNet: -- --filter '*RecommendationBenchmarks*'
 //   What that time is made of (per-user cost by rating count, GC pauses, each stage for the heaviest users):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --stages [--rounds 5]
+//   A training run's models (served model, clusters, ranker) trained again and again in one process (the warm app):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train [--rounds 5] [--set name=value ...]
 //   Every user's uncached top 10 with exact scores, to compare two builds with diff:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --lists lists.txt
 //   Time reading a ratings file (e.g. ml-25m's ratings.csv):
@@ -47,6 +49,9 @@ public static class Program
             return Parse(path);
         if (Option(args, "--lists") is { } listsPath)
             return UncachedRecommendation.WriteLists(data, listsPath);
+        if (args.Contains("--train"))
+            return TrainingRuns.Run(data, int.TryParse(Option(args, "--rounds"), out var trainRounds) ? trainRounds : 5,
+                args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1]));
         if (args.Contains("--stages"))
             return StageBreakdown.Run(data, int.TryParse(Option(args, "--rounds"), out var repeats) ? repeats : 5);
         if (args.Contains("--recommend"))

@@ -3,15 +3,17 @@
 # in Azurite (disk persistence, as `dotnet run` uses), three runs back to back (target: 20 s each).
 # Per run: POST (admin key) -> poll the run's Location until "succeeded" -> poll /user/1/recommended-movies until it
 # shows the run's model version. Prints both times and the run's own stage timings from its manifest.
-# Needs ../shared/data/ml-latest-small (or $MOVIERECS_DATA). Ports: Azurite 20040-20042, app 7084.
+# Needs ../shared/data/ml-latest-small (or $MOVIERECS_DATA). Ports: Azurite 20040-20042, app 7084 (or AZURITE_PORTS="a b c",
+# APP_PORT). RUNS=n runs instead of 3; APP_DLL=path serves that build of the app instead of building this one (A/B).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=${MOVIERECS_DATA:-../shared/data/ml-latest-small}
-ports=(20040 20041 20042)
-url=http://127.0.0.1:7084
+ports=(${AZURITE_PORTS:-20040 20041 20042})
+url=http://127.0.0.1:${APP_PORT:-7084}
 key=bench-key
 conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:${ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:${ports[1]}/devstoreaccount1;TableEndpoint=http://127.0.0.1:${ports[2]}/devstoreaccount1;"
-dotnet build -c Release src/MovieRecs.Functions -v q --nologo >/dev/null
+app_dll=${APP_DLL:-src/MovieRecs.Functions/bin/Release/net10.0/MovieRecs.Functions.dll}
+[ -n "${APP_DLL:-}" ] || dotnet build -c Release src/MovieRecs.Functions -v q --nologo >/dev/null
 dotnet build -c Release src/MovieRecs.Cli -v q --nologo >/dev/null
 [ -x tools/azurite/node_modules/.bin/azurite ] || (cd tools/azurite && npm ci --no-audit --no-fund)
 
@@ -27,12 +29,12 @@ dotnet src/MovieRecs.Cli/bin/Release/net10.0/movierecs.dll import --source "$dat
 
 AzureWebJobsStorage="$conn" ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production MovieRecs__SeedDemoData=false \
   MovieRecs__AdminKey=$key MovieRecs__Engine__QueuePollSeconds=0.5 MovieRecs__Engine__ModelPollSeconds=1 \
-  Logging__LogLevel__Default=Warning dotnet src/MovieRecs.Functions/bin/Release/net10.0/MovieRecs.Functions.dll >"$work/app.log" 2>&1 &
+  Logging__LogLevel__Default=Warning dotnet "$app_dll" >"$work/app.log" 2>&1 &
 app=$!
 until curl -sf $url/api/health >/dev/null; do sleep 0.5; done
 
 now() { date +%s.%N; }
-for run in 1 2 3; do
+for run in $(seq 1 "${RUNS:-3}"); do
   t0=$(now)
   location=$(curl -sf -X POST -H "x-functions-key: $key" -D - -o /dev/null $url/api/rest/v1/recommendation-engine | tr -d '\r' | awk 'tolower($1) == "location:" {print $2}')
   until curl -sf "$url$location" | grep -q '"status":"succeeded"'; do
@@ -43,6 +45,6 @@ for run in 1 2 3; do
   version=$(curl -sf "$url$location" | grep -oE '"model_version":"[^"]+"' | cut -d'"' -f4)
   until curl -sf "$url/api/rest/v1/user/1/recommended-movies?n=10" | grep -q "\"model_version\":\"$version\""; do sleep 0.1; done
   t2=$(now)
-  stages=$(curl -sf "$url/api/rest/v1/recommendation-engine/models/$version" | grep -oE '"(read|evaluation|train|cluster|total)_seconds":[0-9.]+' | sed 's/"//g; s/_seconds//' | tr '\n' ' ')
+  stages=$(curl -sf "$url/api/rest/v1/recommendation-engine/models/$version" | grep -oE '"(read|evaluation|train|cluster|ranker|duration)_seconds":[0-9.]+' | sed 's/"//g; s/_seconds//' | tr '\n' ' ')
   printf "run %d: POST -> succeeded %.1f s, POST -> served %.1f s; stages (s): %s\n" "$run" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t0" | bc)" "$stages"
 done

@@ -35,33 +35,6 @@ public sealed partial class RecommenderModel
         return inputs > 0;
     }
 
-    /// <summary>
-    /// EASE scores from the user's latest ratings only (<paramref name="history"/> sorted by time, the newest last; its
-    /// last <paramref name="latest"/> movies in the EASE set), in EASE slots: what tends to be rated with what the user
-    /// rated just now. False when none of them is in the EASE set.
-    /// </summary>
-    internal bool RecentEaseScores(ReadOnlySpan<Ranking.RatedMovie> history, int latest, Span<float> scores)
-    {
-        var nb = EaseItems.Length;
-        var e = scores[..nb];
-        e.Clear();
-        var inputs = 0;
-        var mean = Rating.Knn.Mean;
-        for (var t = history.Length - 1; t >= 0 && inputs < latest; t--)
-        {
-            var i = ItemMap.IndexOf(history[t].MovieId);
-            var slot = i >= 0 ? _easeSlot[i] : -1;
-            if (slot < 0)
-                continue;
-            Simd.MultiplyAdd(EaseB.AsSpan(slot * nb, nb), Ease.InputWeight(history[t].Rating, mean, Options.EaseRatingWeight), e);
-            inputs++;
-        }
-        return inputs > 0;
-    }
-
-    /// <summary>The EASE slot of an internal movie index, or −1 off the EASE set.</summary>
-    internal int EaseSlot(int movieIndex) => _easeSlot[movieIndex];
-
     internal int EaseMovieCount => EaseItems.Length;
 
     /// <summary>Euclidean norms of the iALS movie vectors (computed once).</summary>

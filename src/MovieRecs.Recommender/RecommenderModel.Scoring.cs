@@ -239,8 +239,8 @@ public sealed partial class RecommenderModel
                 mf /= Rating.Members;
             var knnPred = knn.Mean + knn.UserBias[u] + knn.ItemBias[i] + ItemKnn.Correction(knn, i, items, res);
             Span<float> drift = stackalloc float[UserDrift.Terms];
-            TimeLocalEffects(u, res, timestamp, drift);
-            return Rating.Combine(mf, knnPred, drift);
+            var gap = TimeLocalEffects(u, res, timestamp, drift);
+            return Rating.Combine(mf, knnPred, drift, n, i, gap);
         }
         finally
         {
@@ -251,11 +251,11 @@ public sealed partial class RecommenderModel
     int[]? _timeOrder;
 
     /// <summary>The user's time-local effects at <paramref name="timestamp"/> from their residuals (row order).</summary>
-    void TimeLocalEffects(int u, ReadOnlySpan<float> residuals, long? timestamp, Span<float> drift)
+    float TimeLocalEffects(int u, ReadOnlySpan<float> residuals, long? timestamp, Span<float> drift)
     {
         drift.Clear();
         if (timestamp is null || UserTimes is null || !Rating.Drift.Any(w => w != 0))
-            return;
+            return 0;
         var order = Volatile.Read(ref _timeOrder);
         if (order is null)
         {
@@ -275,6 +275,7 @@ public sealed partial class RecommenderModel
             }
             var t = timestamp.Value - TimeOrigin;
             UserDrift.At(times.AsSpan(0, n), byTime.AsSpan(0, n), t, drift);
+            return UserDrift.GapDays(times.AsSpan(0, n), t);
         }
         finally
         {
@@ -298,7 +299,7 @@ public sealed partial class RecommenderModel
         if (i < 0)
             return Rating.Baseline(0, profile.KnnBias, -1);
         var (mf, knn) = Rating.Components(i, profile.MfBias, profile.MfFactors, profile.KnnBias, profile.Items, profile.Residuals);
-        return Rating.Combine(mf, knn);
+        return Rating.Combine(mf, knn, stackalloc float[UserDrift.Terms], profile.RatingCount, i);
     }
 
     /// <summary>The calibrated probability that a user whose predicted rating is <paramref name="predictedRating"/> likes the movie.</summary>

@@ -185,12 +185,13 @@ public sealed partial class RecommenderModel
             Stage($"rating model on {d.Count - hold.Count} ratings, blend and calibration on {hold.Count} held out");
             if (d.Count <= options.RetrainLimit && hold.Count > 0)
             {
-                var (blend, drift) = (rating.Blend, rating.Drift);
+                var (blend, drift, support, mf) = (rating.Blend, rating.Drift, rating.Support, rating.Mf);
                 rating = null!;
                 comps = null!;
-                rating = RatingModel.Fit(d, Holdout.None(d), options, Hash.Mix(seed, 2), threads);
+                rating = RatingModel.Fit(d, Holdout.None(d), options, Hash.Mix(seed, 2), threads, warmStart: mf);
                 rating.Blend = blend;
                 rating.Drift = drift;
+                rating.Support = support;
                 rating.Calibration = calibration;
                 Stage("rating model refitted on all ratings");
             }

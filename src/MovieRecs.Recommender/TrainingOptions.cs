@@ -28,6 +28,9 @@ public sealed record TrainingOptions
     // ---- rating prediction: ensemble of SGD matrix factorisations + item kNN on baseline residuals, linearly blended
     public int MfFactors { get; init; } = 64;
     public int MfEpochs { get; init; } = 60;
+    /// <summary>The refit on all ratings (<see cref="RetrainLimit"/>) continues the hold-out fit's factors for this many
+    /// epochs, the last of the learning-rate schedule (0, or not fewer than <see cref="MfEpochs"/>: fitted anew, every epoch).</summary>
+    public int MfRefitEpochs { get; init; } = 25;
     public float MfLearningRate { get; init; } = 0.007f;
     public float MfLearningRateDecay { get; init; } = 0.98f;
     public float MfRegularization { get; init; } = 0.03f;
@@ -48,7 +51,9 @@ public sealed record TrainingOptions
     // ---- ranking: EASE with a time-aware co-occurrence kernel + implicit ALS, blended per user
     /// <summary>The dense item-item model covers at most this many of the most rated movies.</summary>
     public int EaseMaxItems { get; init; } = 2000;
-    public float EaseLambda { get; init; } = 300f;
+    /// <summary>Ridge of EASE. Below the 300 that suits plain binary EASE: the time kernel weights most co-occurrences
+    /// down to 0.1, so the same evidence sums to a smaller Gram matrix (docs/recommender.md, session 4).</summary>
+    public float EaseLambda { get; init; } = 150f;
     public float EaseRatingWeight { get; init; } = 0.2f;
     /// <summary>τ of the co-occurrence kernel c + (1 − c)·exp(−|Δt|/τ) between two ratings of one user (seconds; 0 = plain EASE).</summary>
     public double EaseTimeScaleSeconds { get; init; } = 600;
@@ -86,6 +91,10 @@ public sealed record TrainingOptions
     public int RankerLeaves { get; init; } = 15;
     public float RankerLearningRate { get; init; } = 0.05f;
     public int RankerMinLeafRows { get; init; } = 200;
+    /// <summary>Share of the candidates not rated next (negatives) that LightGBM trains on (seeded; every positive is kept).
+    /// <see cref="RankerMinLeafRows"/> is scaled by it. 1: with EASE's ridge at 150, half the negatives cost 0.0013-0.0015
+    /// NDCG@10 on both protocols (docs/recommender.md), more than the LightGBM time it saves is worth.</summary>
+    public double RankerNegativeShare { get; init; } = 1;
 
     internal int ResolvedThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
 
@@ -100,6 +109,7 @@ public sealed record TrainingOptions
         ("retrainLimit", o => o.RetrainLimit, (o, v) => o with { RetrainLimit = (int)v }),
         ("mfFactors", o => o.MfFactors, (o, v) => o with { MfFactors = (int)v }),
         ("mfEpochs", o => o.MfEpochs, (o, v) => o with { MfEpochs = (int)v }),
+        ("mfRefitEpochs", o => o.MfRefitEpochs, (o, v) => o with { MfRefitEpochs = (int)v }),
         ("mfLearningRate", o => o.MfLearningRate, (o, v) => o with { MfLearningRate = (float)v }),
         ("mfLearningRateDecay", o => o.MfLearningRateDecay, (o, v) => o with { MfLearningRateDecay = (float)v }),
         ("mfRegularization", o => o.MfRegularization, (o, v) => o with { MfRegularization = (float)v }),
@@ -139,6 +149,7 @@ public sealed record TrainingOptions
         ("rankerLeaves", o => o.RankerLeaves, (o, v) => o with { RankerLeaves = (int)v }),
         ("rankerLearningRate", o => o.RankerLearningRate, (o, v) => o with { RankerLearningRate = (float)v }),
         ("rankerMinLeafRows", o => o.RankerMinLeafRows, (o, v) => o with { RankerMinLeafRows = (int)v }),
+        ("rankerNegativeShare", o => o.RankerNegativeShare, (o, v) => o with { RankerNegativeShare = v }),
     ];
 
     /// <summary>The stored parameters as (name, value) pairs (threads excluded: they do not change the result).</summary>

@@ -85,6 +85,21 @@ public class RankerTests(SyntheticRankerFixture fx) : IClassFixture<SyntheticRan
     }
 
     [Fact]
+    public void LightGbmTrainsOnEveryUsersPositivesAndASeededShareOfTheNegatives()
+    {
+        var options = Synthetic.FastOptions with { RankerTrees = 10, RankerMinLeafRows = 20 };
+        var all = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options with { RankerNegativeShare = 1 })!.Report!;
+        var half = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options with { RankerNegativeShare = 0.5 })!.Report!;
+        var again = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options with { RankerNegativeShare = 0.5 })!.Report!;
+        Assert.Equal(all.TrainUsers, half.TrainUsers);
+        // about half the rows: the negatives halved, the few positives all kept
+        Assert.InRange(half.TrainRows, (int)(all.TrainRows * 0.4), (int)(all.TrainRows * 0.65));
+        Assert.Equal(half.TrainRows, again.TrainRows);
+        Assert.Equal(half.HoldoutNdcg, again.HoldoutNdcg);
+        Assert.True(half.HoldoutNdcg > 0.1, $"hold-out NDCG {half.HoldoutNdcg}");
+    }
+
+    [Fact]
     public void TheHoldOutEvaluationCoversTheUsersTheRankerDidNotTrainOnAndTheirNextRatings()
     {
         var holdout = fx.Ranker.Holdout!;

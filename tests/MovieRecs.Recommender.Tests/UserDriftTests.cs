@@ -52,6 +52,43 @@ public class UserDriftTests
         Assert.Equal(0.8f, rating.Drift[1], 0.01f);
     }
 
+    /// <summary>Support terms: when MF is right for users with many ratings and kNN for users with few, the blend learns
+    /// to trust each by the user's rating count, which one pair of global weights cannot.</summary>
+    [Fact]
+    public void TheBlendTrustsEachInputByTheDataBehindIt()
+    {
+        var model = RecommenderModel.Train(Synthetic.Make(), Synthetic.FastOptions);
+        var rating = model.Rating;
+        const int Rows = 20_000;
+        var rng = new Random(5);
+        var mf = new float[Rows];
+        var knn = new float[Rows];
+        var drift = new float[Rows * UserDrift.Terms];
+        var users = new int[Rows];
+        var items = Enumerable.Repeat(rating.ItemCounts[0], Rows).ToArray();
+        var actual = new float[Rows];
+        for (var t = 0; t < Rows; t++)
+        {
+            var truth = (float)(1 + 4 * rng.NextDouble());
+            var noise = (float)(2 * rng.NextDouble() - 1);
+            users[t] = t % 2 == 0 ? 5 : 1000;
+            // MF is off for users with few ratings, kNN for users with many
+            (mf[t], knn[t]) = users[t] == 5 ? (truth + noise, truth) : (truth, truth + noise);
+            actual[t] = truth;
+        }
+        var known = Enumerable.Repeat(true, Rows).ToArray();
+        double Rmse() => Math.Sqrt(Enumerable.Range(0, Rows).Average(t =>
+            Math.Pow(rating.Combine(mf[t], knn[t], drift.AsSpan(t * UserDrift.Terms, UserDrift.Terms), users[t], 0) - actual[t], 2)));
+
+        rating.FitBlend(new Algorithms.RatingModel.HoldoutInputs(mf, knn, drift, known), actual);
+        var without = Rmse();
+        rating.FitBlend(new Algorithms.RatingModel.HoldoutInputs(mf, knn, drift, known, users, items, new float[Rows]), actual);
+        var with = Rmse();
+
+        Assert.All(rating.Support, w => Assert.True(float.IsFinite(w)));
+        Assert.True(with < 0.5 * without, $"RMSE with the support terms {with:F3}, without {without:F3}");
+    }
+
     /// <summary>Users whose mood changes half-way through their ratings: the later ratings are predicted better with
     /// their time than without, and a saved and loaded model predicts the same.</summary>
     [Fact]

@@ -97,23 +97,10 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
 
         var movies = (await store.LoadMoviesAsync(cancellationToken)).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
 
-        // The ranker (with its own time-ordered hold-out, which is also the run's evaluation) and the served model do not
-        // depend on each other: they train side by side, each on the cores the other leaves idle (LightGBM is one thread).
-        var sw = Stopwatch.StartNew();
-        var rankerTask = Task.Run(() => TrainRanker(ratings, movies), cancellationToken);
-        var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), Options, log is null ? null : line => log($"served model: {line}")), cancellationToken);
-        var trainSeconds = sw.Elapsed.TotalSeconds;
+        var (model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker) = await TrainModelsAsync(ratings, movies, Options, log, cancellationToken);
         using var buffer = new MemoryStream();
         model.Save(buffer);
-        log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s, {buffer.Length} bytes");
-
-        // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
-        var clusterWatch = Stopwatch.StartNew();
-        var (clusters, clustersJson) = await ClusterAsync(model, cancellationToken);
-        double? clusterSeconds = clusters is null ? null : clusterWatch.Elapsed.TotalSeconds;
-
-        // the learned ranker, the last stage; its files go into the version beside model.bin
-        var ranker = await rankerTask;
+        log?.Invoke($"model file: {buffer.Length} bytes");
         double? rankerSeconds = ranker is null ? null : ranker.Report?.Seconds;
         BinaryData? rankerZip = null, rankerData = null;
         if (ranker is not null)
@@ -127,7 +114,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
 
         // The evaluation: the ranker's hold-out when there is a ranker (no extra training), else a random per-user
         // hold-out with a base model of its own (small data or the ranker switched off).
-        sw.Restart();
+        var sw = Stopwatch.StartNew();
         ModelMetrics? metrics = null;
         string protocol;
         int evaluationTrain, evaluationTest;
@@ -172,20 +159,44 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         return manifest;
     }
 
-    /// <summary>The ranker for <paramref name="ratings"/>, or null when disabled or when there is too little data for its hold-out.</summary>
-    LearnedRanker? TrainRanker(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies) =>
-        Options.RankerEnabled == 1 ? LearnedRanker.Train(ratings, movies, Options, log) : null;
+    /// <summary>What a run trains, between reading the ratings and writing the version.</summary>
+    public sealed record TrainedModels(RecommenderModel Model, double TrainSeconds, MovieClusters? Clusters, BinaryData? ClustersJson,
+        double? ClusterSeconds, LearnedRanker? Ranker);
+
+    /// <summary>
+    /// The served model, its clusters and the learned ranker (null when switched off or too little data). The ranker (with
+    /// its own time-ordered hold-out, which is also the run's evaluation) and the served model do not depend on each
+    /// other: they train side by side, each on the cores the other leaves idle.
+    /// </summary>
+    public static async Task<TrainedModels> TrainModelsAsync(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies, TrainingOptions options,
+        Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        var sw = Stopwatch.StartNew();
+        var rankerTask = Task.Run(() => options.RankerEnabled == 1 ? LearnedRanker.Train(ratings, movies, options, log) : null, cancellationToken);
+        var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), options, log is null ? null : line => log($"served model: {line}")), cancellationToken);
+        var trainSeconds = sw.Elapsed.TotalSeconds;
+        log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s");
+
+        // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
+        var clusterWatch = Stopwatch.StartNew();
+        var (clusters, clustersJson) = await ClusterAsync(model, options, log, cancellationToken);
+        double? clusterSeconds = clusters is null ? null : clusterWatch.Elapsed.TotalSeconds;
+
+        var ranker = await rankerTask;
+        cancellationToken.ThrowIfCancellationRequested();
+        return new TrainedModels(model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker);
+    }
 
     /// <summary>
     /// k-means over the model's movie vectors (k by silhouette, seeded with the run's seed). A failure is logged and the
     /// version is published without clusters: the cluster strategy then falls back to popularity, which beats no model.
     /// </summary>
-    async Task<(MovieClusters? Clusters, BinaryData? Json)> ClusterAsync(RecommenderModel model, CancellationToken cancellationToken)
+    static async Task<(MovieClusters? Clusters, BinaryData? Json)> ClusterAsync(RecommenderModel model, TrainingOptions options, Action<string>? log, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
         try
         {
-            var clusters = await Task.Run(() => MovieClusters.Build(model, seed: Options.Seed, threads: Options.Threads), cancellationToken);
+            var clusters = await Task.Run(() => MovieClusters.Build(model, seed: options.Seed, threads: options.Threads), cancellationToken);
             var json = BinaryData.FromString(clusters.ToJson());
             log?.Invoke($"clustered {clusters.Clusters.Sum(c => c.MovieIds.Count)} movies into k = {clusters.K} (silhouette {clusters.Silhouette:F3}) in {sw.Elapsed.TotalSeconds:F2} s");
             return (clusters, json);

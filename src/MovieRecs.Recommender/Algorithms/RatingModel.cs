@@ -17,6 +17,12 @@ internal sealed class RatingModel
     public required float[] Blend { get; set; }
     /// <summary>Weights of the user's time-local effects (<see cref="UserDrift"/>); 0 in models trained before them.</summary>
     public float[] Drift { get; set; } = new float[UserDrift.Terms];
+    /// <summary>Weights of the support terms (feature-weighted linear stacking: how far to trust each input varies with
+    /// the data behind it): MF and kNN each times log(1 + the user's ratings) and log(1 + the movie's ratings), those two
+    /// alone, and the time-local effects times log(1 + days to the user's nearest rating) with that alone (a mood read
+    /// long before fades). 0 in models trained before them.</summary>
+    public float[] Support { get; set; } = new float[SupportTerms];
+    public const int SupportTerms = 6 + UserDrift.Terms + 1;
     public required IsotonicCalibration Calibration { get; set; }
     /// <summary>Ratings per item in the data the model was fitted on (0 = unknown item: fallback).</summary>
     public required int[] ItemCounts { get; init; }
@@ -26,7 +32,9 @@ internal sealed class RatingModel
     public int Factors => Mf.Length == 0 ? 0 : Mf[0].Factors;
 
     /// <summary>Fits the MF ensemble and the kNN on the ratings of <paramref name="d"/> that <paramref name="hold"/> does not hold out.</summary>
-    public static RatingModel Fit(RatingData d, Holdout hold, TrainingOptions o, ulong seed, int threads)
+    /// <param name="warmStart">MF members fitted on part of the same <paramref name="d"/>: continued for
+    /// <see cref="TrainingOptions.MfRefitEpochs"/> epochs at the end of the learning-rate schedule instead of fitted anew.</param>
+    public static RatingModel Fit(RatingData d, Holdout hold, TrainingOptions o, ulong seed, int threads, MfMember[]? warmStart = null)
     {
         double sum = 0;
         var used = 0;
@@ -53,6 +61,10 @@ internal sealed class RatingModel
             Factors = o.MfFactors, Epochs = o.MfEpochs, LearningRate = o.MfLearningRate, LearningRateDecay = o.MfLearningRateDecay,
             Regularization = o.MfRegularization, BiasRegularization = o.MfBiasRegularization, InitScale = o.MfInitScale,
         };
+        // a warm start only when it is shorter than a fit from scratch
+        var start = o.MfRefitEpochs > 0 && o.MfRefitEpochs < o.MfEpochs ? warmStart : null;
+        if (start is not null)
+            sgd = sgd with { Epochs = o.MfRefitEpochs, LearningRate = o.MfLearningRate * MathF.Pow(o.MfLearningRateDecay, o.MfEpochs - o.MfRefitEpochs) };
         var knnSettings = new KnnSettings
         {
             Neighbors = o.KnnNeighbors, ListSize = o.KnnListSize, Shrinkage = o.KnnShrinkage,
@@ -66,12 +78,12 @@ internal sealed class RatingModel
         // blocks, each on every thread
         if (d.Count < SgdMatrixFactorization.BlockedMinRatings && threads > members && members > 0)
             System.Threading.Tasks.Parallel.Invoke(
-                () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members),
+                () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members, start),
                 () => knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads - members));
         else
         {
             knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads);
-            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads) : [];
+            mf = members > 0 ? SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, threads, start) : [];
         }
         return new RatingModel
         {
@@ -150,19 +162,34 @@ internal sealed class RatingModel
         return (mf, knn);
     }
 
-    public float Combine(float mf, float knn) => Clamp(Blend[0] + Blend[1] * mf + Blend[2] * knn);
-
-    /// <summary>The blend with the user's time-local effects at the rating's time.</summary>
-    public float Combine(float mf, float knn, ReadOnlySpan<float> drift)
+    /// <summary>The blend of MF and kNN with the time-local effects (<paramref name="drift"/>, 0 at no particular time)
+    /// and the support terms (<paramref name="userRatings"/>: the user's rating count, <paramref name="item"/> the movie's
+    /// index, <paramref name="gapDays"/> the days from the rating's time to the user's nearest rating).</summary>
+    public float Combine(float mf, float knn, ReadOnlySpan<float> drift, int userRatings, int item, float gapDays = 0)
     {
         var r = Blend[0] + Blend[1] * mf + Blend[2] * knn;
         for (var k = 0; k < UserDrift.Terms; k++)
             r += Drift[k] * drift[k];
+        Span<float> x = stackalloc float[SupportTerms];
+        SupportInputs(mf, knn, drift, gapDays, userRatings, ItemCounts[item], x);
+        for (var k = 0; k < SupportTerms; k++)
+            r += Support[k] * x[k];
         return Clamp(r);
     }
 
+    static void SupportInputs(float mf, float knn, ReadOnlySpan<float> drift, float gapDays, int userRatings, int itemRatings, Span<float> x)
+    {
+        var su = MathF.Log(1 + userRatings) - 4;
+        var si = MathF.Log(1 + itemRatings) - 3;
+        (x[0], x[1], x[2], x[3], x[4], x[5]) = (mf * su, knn * su, mf * si, knn * si, su, si);
+        var g = MathF.Log(1 + gapDays);
+        for (var k = 0; k < UserDrift.Terms; k++)
+            x[6 + k] = drift[k] * g;
+        x[6 + UserDrift.Terms] = g;
+    }
+
     /// <summary>The blend inputs of the hold-out rows: MF, kNN and the time-local effects at each row's own time.</summary>
-    public sealed record HoldoutInputs(float[] Mf, float[] Knn, float[] Drift, bool[] Known);
+    public sealed record HoldoutInputs(float[] Mf, float[] Knn, float[] Drift, bool[] Known, int[]? UserRatings = null, int[]? ItemRatings = null, float[]? Gap = null);
 
     /// <summary>The blend inputs of every hold-out row whose user and item have training ratings; the user's other
     /// held-out ratings are not used (as at request time, only the ratings the model was given count).</summary>
@@ -173,6 +200,9 @@ internal sealed class RatingModel
         var knnOut = new float[hu.Length];
         var driftOut = new float[hu.Length * UserDrift.Terms];
         var known = new bool[hu.Length];
+        var userRatings = new int[hu.Length];
+        var itemRatings = new int[hu.Length];
+        var gaps = new float[hu.Length];
         // the held-out rows' times (Holdout lists them in CSR order) and each user's kept rows in time order
         var heldTimes = new int[hu.Length];
         for (int p = 0, h = 0; p < d.Count; p++)
@@ -226,8 +256,10 @@ internal sealed class RatingModel
             (mfOut[t], knnOut[t]) = Components(i, mfBias, factors, Knn.UserBias[u], userItems.AsSpan(0, n), residuals.AsSpan(0, n));
             UserDrift.At(byTime.AsSpan(0, n), byTimeResiduals.AsSpan(0, n), heldTimes[t], driftOut.AsSpan(t * UserDrift.Terms, UserDrift.Terms));
             known[t] = true;
+            gaps[t] = UserDrift.GapDays(byTime.AsSpan(0, n), heldTimes[t]);
+            (userRatings[t], itemRatings[t]) = (UserCounts[u], ItemCounts[i]);
         }
-        return new HoldoutInputs(mfOut, knnOut, driftOut, known);
+        return new HoldoutInputs(mfOut, knnOut, driftOut, known, userRatings, itemRatings, gaps);
     }
 
     /// <summary>Final predictions of the hold-out rows: the blend where both are known, the baseline otherwise.</summary>
@@ -237,7 +269,7 @@ internal sealed class RatingModel
         for (var t = 0; t < hu.Length; t++)
         {
             int u = hu[t], i = hi[t];
-            result[t] = c.Known[t] ? Combine(c.Mf[t], c.Knn[t], c.Drift.AsSpan(t * UserDrift.Terms, UserDrift.Terms))
+            result[t] = c.Known[t] ? Combine(c.Mf[t], c.Knn[t], c.Drift.AsSpan(t * UserDrift.Terms, UserDrift.Terms), UserCounts[u], i, c.Gap?[t] ?? 0)
                 : UserCounts[u] == 0 ? Baseline(-1, 0, i)
                 : Baseline(u, Knn.UserBias[u], -1);
         }
@@ -253,11 +285,13 @@ internal sealed class RatingModel
             Blend = [0f, 0f, 1f];
             return;
         }
-        const int N = 3 + UserDrift.Terms;
+        var support = c.UserRatings is not null && c.ItemRatings is not null && c.Gap is not null;
+        var N = 3 + UserDrift.Terms + (support ? SupportTerms : 0);
         var xtx = new double[N, N];
         var xty = new double[N];
         var rows = 0;
-        Span<double> x = stackalloc double[N];   // once: a stackalloc inside the loop would grow the stack every row
+        var x = new double[N];   // once, not per row
+        Span<float> sx = stackalloc float[SupportTerms];
         for (var t = 0; t < hv.Length; t++)
         {
             if (!c.Known[t])
@@ -265,6 +299,12 @@ internal sealed class RatingModel
             (x[0], x[1], x[2]) = (1, c.Mf[t], c.Knn[t]);
             for (var k = 0; k < UserDrift.Terms; k++)
                 x[3 + k] = c.Drift[t * UserDrift.Terms + k];
+            if (support)
+            {
+                SupportInputs(c.Mf[t], c.Knn[t], c.Drift.AsSpan(t * UserDrift.Terms, UserDrift.Terms), c.Gap![t], c.UserRatings![t], c.ItemRatings![t], sx);
+                for (var k = 0; k < SupportTerms; k++)
+                    x[3 + UserDrift.Terms + k] = sx[k];
+            }
             for (var r = 0; r < N; r++)
             {
                 xty[r] += x[r] * hv[t];
@@ -281,7 +321,8 @@ internal sealed class RatingModel
         if (w is null || w.Any(v => !double.IsFinite(v)))
             return;
         Blend = [(float)w[0], (float)w[1], (float)w[2]];
-        Drift = [.. w[3..].Select(v => (float)v)];
+        Drift = [.. w[3..(3 + UserDrift.Terms)].Select(v => (float)v)];
+        Support = support ? [.. w[(3 + UserDrift.Terms)..].Select(v => (float)v)] : new float[SupportTerms];
     }
 
     static double[]? Solve(double[,] a, double[] b)

@@ -49,20 +49,21 @@ internal static class SgdMatrixFactorization
 
     /// <summary>Small data: the members side by side, one thread each. Large data: one after another, each on all
     /// <paramref name="threads"/>.</summary>
+    /// <param name="start">Members to continue from instead of random factors (fitted on the same <paramref name="d"/>), one per member.</param>
     /// <param name="blocked">The blocked order or not (null: by <see cref="BlockedMinRatings"/>).</param>
     public static MfMember[] FitEnsemble(RatingData d, Holdout hold, float mean, SgdSettings s, int members, ulong seed, int threads,
-        bool? blocked = null)
+        MfMember[]? start = null, bool? blocked = null)
     {
         var result = new MfMember[members];
         if (!(blocked ?? d.Count >= BlockedMinRatings))
         {
             Parallel.For(0, members, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
-                m => result[m] = Fit(d, null, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), 1));
+                m => result[m] = Fit(d, null, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), 1, start?[m]));
             return result;
         }
         var layout = BlockLayout.Of(d);
         for (var m = 0; m < members; m++)
-            result[m] = Fit(d, layout, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), threads);
+            result[m] = Fit(d, layout, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), threads, start?[m]);
         return result;
     }
 
@@ -115,7 +116,7 @@ internal static class SgdMatrixFactorization
     /// pseudo-random affine permutation of the row's part in the block (no shuffled copy of the data; the user's factors
     /// stay in cache).
     /// </summary>
-    static MfMember Fit(RatingData d, BlockLayout? layout, Holdout hold, float mean, SgdSettings s, ulong seed, int threads)
+    static MfMember Fit(RatingData d, BlockLayout? layout, Holdout hold, float mean, SgdSettings s, ulong seed, int threads, MfMember? start)
     {
         var k = s.Factors;
         var rng = new SplitMix(seed);
@@ -125,8 +126,13 @@ internal static class SgdMatrixFactorization
             p[i] = (float)(rng.NextGaussian() * s.InitScale);
         for (var i = 0; i < q.Length; i++)
             q[i] = (float)(rng.NextGaussian() * s.InitScale);
-        var bu = new float[d.Users];
-        var bi = new float[d.Items];
+        var bu = start?.UserBias.ToArray() ?? new float[d.Users];
+        var bi = start?.ItemBias.ToArray() ?? new float[d.Items];
+        if (start is not null)
+        {
+            start.UserFactors.CopyTo(p, 0);
+            start.ItemFactors.CopyTo(q, 0);
+        }
         var lr = s.LearningRate;
         if (layout is null)
         {

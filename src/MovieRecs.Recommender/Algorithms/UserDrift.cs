@@ -18,6 +18,29 @@ internal static class UserDrift
     /// <summary>The terms at time <paramref name="t"/> into <paramref name="terms"/> (length <see cref="Terms"/>).
     /// <paramref name="times"/> ascending (seconds, the same origin as <paramref name="t"/>), <paramref name="residuals"/>
     /// r − baseline in the same order.</summary>
+    /// <summary>Days from <paramref name="t"/> to the user's nearest rating in time (0 without ratings).</summary>
+    public static float GapDays(ReadOnlySpan<int> times, long t)
+    {
+        var n = times.Length;
+        if (n == 0)
+            return 0;
+        int lo = 0, hi = n;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (times[mid] < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        var gap = long.MaxValue;
+        if (lo < n)
+            gap = times[lo] - t;
+        if (lo > 0)
+            gap = Math.Min(gap, t - times[lo - 1]);
+        return (float)(gap / 86400.0);
+    }
+
     public static void At(ReadOnlySpan<int> times, ReadOnlySpan<float> residuals, long t, Span<float> terms)
     {
         terms[..Terms].Clear();

@@ -255,25 +255,28 @@ public sealed class LearnedRanker
         log?.Invoke($"ranker: candidates and features for {order.Length} users ({built.Sum(x => x.Y.Length)} rows, {found} of {held} next ratings among them): {sw.Elapsed.TotalSeconds:F2} s");
         sw.Restart();
 
-        // LambdaRank on the training users (groups without a positive carry no gradient: left out); the rows are made as
-        // ML.NET reads them, not kept as 1.5 million small objects beside the feature arrays
-        var trainGroups = Enumerable.Range(calibrationCount, order.Length - calibrationCount).Where(t => built[t].Found > 0).ToArray();
-        var group = (uint)trainGroups.Length;
-        var rowCount = trainGroups.Sum(t => built[t].Y.Length);
-        IEnumerable<Row> Rows()
+        // LambdaRank on the training users (groups without a positive carry no gradient: left out), with every positive
+        // and a seeded share of the negatives (LightGBM's time grows with the rows; most negatives say the same thing)
+        var negativeThreshold = (ulong)(Math.Clamp(options.RankerNegativeShare, 0, 1) * ulong.MaxValue);
+        bool KeepNegative(int user, int row) => options.RankerNegativeShare >= 1 || Hash.Mix(seed, (ulong)(uint)user, (ulong)row) < negativeThreshold;
+        var rows = new List<Row>();
+        uint group = 0;
+        for (var t = calibrationCount; t < order.Length; t++)
         {
-            for (var g = 0; g < trainGroups.Length; g++)
-            {
-                var (x, y, _, _, _) = built[trainGroups[g]];
-                for (var r = 0; r < y.Length; r++)
-                    yield return new Row { Label = y[r], GroupId = (uint)(g + 1), Features = x.AsSpan(r * f, f).ToArray() };
-            }
+            var (x, y, _, _, got) = built[t];
+            if (got == 0)
+                continue;
+            group++;
+            for (var r = 0; r < y.Length; r++)
+                if (y[r] > 0 || KeepNegative(order[t].User, r))
+                    rows.Add(new Row { Label = y[r], GroupId = group, Features = x.AsSpan(r * f, f).ToArray() });
         }
+        var rowCount = rows.Count;
         var ml = new MLContext(options.Seed);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, f);
         schema[nameof(Row.GroupId)].ColumnType = new KeyDataViewType(typeof(uint), group + 1UL);
-        var view = ml.Data.LoadFromEnumerable(Rows(), schema);
+        var view = ml.Data.LoadFromEnumerable(rows, schema);
         var trainer = ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
         {
             LabelColumnName = nameof(Row.Label),
@@ -282,7 +285,8 @@ public sealed class LearnedRanker
             NumberOfIterations = options.RankerTrees,
             NumberOfLeaves = options.RankerLeaves,
             LearningRate = options.RankerLearningRate,
-            MinimumExampleCountPerLeaf = options.RankerMinLeafRows,
+            // the same share of the data per leaf as with every negative
+            MinimumExampleCountPerLeaf = Math.Max(1, (int)Math.Round(options.RankerMinLeafRows * Math.Min(1, options.RankerNegativeShare))),
             Seed = options.Seed,
             // one thread: with two, LightGBM's OpenMP workers spun against the other threads of a loaded 2-core machine
             // (150 trees took 51 s instead of 4.7 s at load average 10)

@@ -25,7 +25,7 @@ internal static class ModelFile
 {
     static readonly byte[] s_magic = "MRECMDL\0"u8.ToArray();
 
-    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5, TagRatingTimes = 6;
+    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5, TagRatingTimes = 6, TagBlendSupport = 7;
 
     public static void Write(RecommenderModel m, Stream stream)
     {
@@ -104,6 +104,8 @@ internal static class ModelFile
                 WriteArray(x, times);
                 WriteArray(x, r.Drift);
             });
+        // optional: the weights of the blend's support terms (a model without them predicts as before they existed)
+        Section(w, TagBlendSupport, x => WriteArray(x, r.Support));
         w.Write(TagEnd);
         w.Flush();
     }
@@ -150,6 +152,7 @@ internal static class ModelFile
 
         int[]? userPtr = null, userItems = null, easeList = null, userTimes = null;
         float[]? drift = null;
+        float[]? support = null;
         long timeOrigin = 0;
         float[]? userValues = null, easeB = null, ialsUsers = null, ialsItems = null, popularity = null;
         RatingModel? rating = null;
@@ -223,6 +226,9 @@ internal static class ModelFile
                     userTimes = ReadIntArray(rd, ratings);
                     drift = ReadFloatArray(rd, UserDrift.Terms);
                     break;
+                case TagBlendSupport:
+                    support = ReadFloatArray(rd, RatingModel.SupportTerms);
+                    break;
                 default:
                     Skip(rd.BaseStream, length);
                     break;
@@ -232,6 +238,8 @@ internal static class ModelFile
             throw new ModelFormatException("the model file lacks a required section");
         if (drift is not null)
             rating.Drift = drift;
+        if (support is not null)
+            rating.Support = support;
         Check(userPtr[0] == 0 && userPtr[^1] == ratings, "rating offsets");
         CheckOffsets(userPtr, "rating offsets");
         var lists = rating.Knn.ListPtr;

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using MovieRecs.Core.Engine;
+using MovieRecs.Core.MovieLens;
+using MovieRecs.Recommender;
+using MovieRecs.Recommender.Ranking;
+
+namespace MovieRecs.Benchmarks;
+
+/// <summary>
+/// A training run's models (served model, clusters, ranker, side by side as in a run) trained again and again in one
+/// process: the warm app's cost of a run without storage. Per round: wall and CPU (user + sys) of the process; the stage
+/// lines of the last round.
+/// </summary>
+static class TrainingRuns
+{
+    public static int Run(string? data, int rounds, IEnumerable<string> settings)
+    {
+        var options = new TrainingOptions();
+        foreach (var setting in settings) // name=value, as movierecs train --set
+            options = options.With(setting.Split('=')[0], setting.Split('=')[1]);
+        var dir = BenchData.FindMovieLensSmall(data) ?? throw new DirectoryNotFoundException("MovieLens ml-latest-small not found (MOVIERECS_DATA or --data DIR)");
+        var files = MovieLensReader.Detect(dir);
+        var issues = new List<ParseIssue>();
+        var ratings = MovieLensReader.ReadRatings(files, issues).Select(r => new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp)).ToArray();
+        var movies = MovieLensReader.LoadMovies(files, issues).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        var process = Process.GetCurrentProcess();
+        var walls = new List<double>();
+        var cpus = new List<double>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            var lines = new List<string>();
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            void Log(string line)
+            {
+                process.Refresh();
+                lock (lines)
+                    lines.Add($"{sw.Elapsed.TotalSeconds,6:F2} s, cpu {(process.TotalProcessorTime - cpu0).TotalSeconds,6:F2} s  {line}");
+            }
+            var trained = TrainingJob.TrainModelsAsync(ratings, movies, options, Log).GetAwaiter().GetResult();
+            var wall = sw.Elapsed.TotalSeconds;
+            process.Refresh();
+            var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+            Console.WriteLine($"round {round}: wall {wall:F2} s, cpu {cpu:F2} s; train {trained.TrainSeconds:F2} s, cluster {trained.ClusterSeconds:F2} s, "
+                + $"ranker {trained.Ranker?.Report?.Seconds:F2} s, ndcg@10 {trained.Ranker?.Holdout?.Result.NdcgAtK:F4}, rmse {trained.Model.RatingHoldout?.Rmse:F4}");
+            if (round == rounds)
+                lines.ForEach(Console.WriteLine);
+            if (round > 1) // the first round pays the JIT
+            {
+                walls.Add(wall);
+                cpus.Add(cpu);
+            }
+        }
+        if (walls.Count > 0)
+            Console.WriteLine($"after the first round: wall min {walls.Min():F2} median {Median(walls):F2} max {walls.Max():F2} s; "
+                + $"cpu min {cpus.Min():F2} median {Median(cpus):F2} max {cpus.Max():F2} s");
+        return 0;
+    }
+
+    static double Median(List<double> x)
+    {
+        var s = x.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}
