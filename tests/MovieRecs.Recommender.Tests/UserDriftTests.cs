@@ -27,6 +27,12 @@ public class UserDriftTests
 
         UserDrift.At([], [], 5, terms);
         Assert.All(terms, t => Assert.Equal(0f, t));
+
+        // the support terms' distance: days to the nearest rating, before, between or after them
+        Assert.Equal(0.5f, UserDrift.GapDays([86_400, 172_800], 43_200), 1e-6f);
+        Assert.Equal(0.25f, UserDrift.GapDays([0, 86_400], 64_800), 1e-6f);
+        Assert.Equal(10f, UserDrift.GapDays([0], 864_000), 1e-6f);
+        Assert.Equal(0f, UserDrift.GapDays([], 5));
     }
 
     /// <summary>The blend is fitted on hold-outs of up to half a million ratings (large data): found when a per-row

@@ -15,48 +15,30 @@ internal static class UserDrift
     const float Shrink = 3;
     const double Horizon = 20 * SessionSeconds; // exp(−20): nothing left to add
 
-    /// <summary>The terms at time <paramref name="t"/> into <paramref name="terms"/> (length <see cref="Terms"/>).
-    /// <paramref name="times"/> ascending (seconds, the same origin as <paramref name="t"/>), <paramref name="residuals"/>
-    /// r − baseline in the same order.</summary>
     /// <summary>Days from <paramref name="t"/> to the user's nearest rating in time (0 without ratings).</summary>
     public static float GapDays(ReadOnlySpan<int> times, long t)
     {
-        var n = times.Length;
-        if (n == 0)
+        if (times.Length == 0)
             return 0;
-        int lo = 0, hi = n;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (times[mid] < t)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        var at = FirstAtOrAfter(times, t);
         var gap = long.MaxValue;
-        if (lo < n)
-            gap = times[lo] - t;
-        if (lo > 0)
-            gap = Math.Min(gap, t - times[lo - 1]);
+        if (at < times.Length)
+            gap = times[at] - t;
+        if (at > 0)
+            gap = Math.Min(gap, t - times[at - 1]);
         return (float)(gap / 86400.0);
     }
 
+    /// <summary>The terms at time <paramref name="t"/> into <paramref name="terms"/> (length <see cref="Terms"/>).
+    /// <paramref name="times"/> ascending (seconds, the same origin as <paramref name="t"/>), <paramref name="residuals"/>
+    /// r − baseline in the same order.</summary>
     public static void At(ReadOnlySpan<int> times, ReadOnlySpan<float> residuals, long t, Span<float> terms)
     {
         terms[..Terms].Clear();
         var n = times.Length;
         if (n == 0)
             return;
-        // first index with time ≥ t
-        int lo = 0, hi = n;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (times[mid] < t)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        var lo = FirstAtOrAfter(times, t);
         double sw = 0, s = 0;
         for (var k = lo - 1; k >= 0 && t - times[k] < Horizon; k--)
         {
@@ -100,5 +82,20 @@ internal static class UserDrift
         for (var u = 0; u + 1 < userPtr.Length; u++)
             Array.Sort(keys, order, userPtr[u], userPtr[u + 1] - userPtr[u]);
         return order;
+    }
+
+    /// <summary>The first index whose time is ≥ <paramref name="t"/> (binary search; <c>times.Length</c> if none).</summary>
+    static int FirstAtOrAfter(ReadOnlySpan<int> times, long t)
+    {
+        int lo = 0, hi = times.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (times[mid] < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
     }
 }
