@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MovieRecs.Cli.Commands;
+using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Demo;
 using MovieRecs.Core.MovieLens;
 using MovieRecs.Core.Store;
@@ -169,6 +170,27 @@ public sealed class ImportTests : IAsyncLifetime
         var (logged, info) = await store.Log.ReadRatingsAsync();
         Assert.Equal(ratings.OrderBy(r => (r.UserId, r.MovieId)), logged.OrderBy(r => (r.UserId, r.MovieId)));
         Assert.Equal(0, info.Malformed);
+    }
+
+    static ImportData MergeData(double rating) => new("merge-test",
+        [Movie.Create(1, "A (2000)", "Drama"), Movie.Create(2, "B (2001)", "Drama")],
+        [new RatingRow(5, 1, (float)rating, 1_700_000_000), new RatingRow(6, 2, 3f, 1_700_000_001)]);
+
+    /// <summary>An import into a catalog that users already rated (not --replace) merges the file's ratings into the stored ones.</summary>
+    [Fact]
+    public async Task A_re_import_that_changes_a_rating_keeps_the_review_the_user_wrote()
+    {
+        var store = new MovieStore(_azurite.ConnectionString);
+        await new CatalogImporter(store).ImportAsync(MergeData(4), replace: false);
+        var ratings = new RatingStore(store);
+        await ratings.ApplyAsync(1, new PairChange(5, PairChangeKind.Edit, double.NaN, 1_700_000_100, "Better the second time."));
+        Assert.Equal("Better the second time.", (await Stored.RowAsync(store, 5, 1))!.GetString(RatingRows.Review));
+
+        await new CatalogImporter(store).ImportAsync(MergeData(2.5), replace: false);
+        var row = (await Stored.RowAsync(store, 5, 1))!;
+        Assert.Equal(2.5, row.GetDouble(RatingRows.Rating));
+        Assert.Equal("Better the second time.", row.GetString(RatingRows.Review));
+        Assert.Null((await Stored.RowAsync(store, 6, 2))!.GetString(RatingRows.Review));
     }
 
     static async Task<int> CountPairRowsAsync(MovieStore store)
