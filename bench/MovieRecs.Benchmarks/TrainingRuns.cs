@@ -17,7 +17,12 @@ static class TrainingRuns
     {
         var options = new TrainingOptions();
         foreach (var setting in settings) // name=value, as movierecs train --set
-            options = options.With(setting.Split('=')[0], setting.Split('=')[1]);
+        {
+            var eq = setting.IndexOf('=');
+            if (eq <= 0)
+                throw new ArgumentException($"--set expects NAME=VALUE, not '{setting}'");
+            options = options.With(setting[..eq].Trim(), setting[(eq + 1)..].Trim());
+        }
         var dir = BenchData.FindMovieLensSmall(data) ?? throw new DirectoryNotFoundException("MovieLens ml-latest-small not found (MOVIERECS_DATA or --data DIR)");
         var files = MovieLensReader.Detect(dir);
         var issues = new List<ParseIssue>();

@@ -84,6 +84,25 @@ public class RankerTests(SyntheticRankerFixture fx) : IClassFixture<SyntheticRan
         Assert.Equal(40, report.Parameters["rankerTrees"]);
     }
 
+    /// <summary>Large data: the ranker's model of the earlier ratings is fitted on the feature users and a sample of the
+    /// others within rankerBaseMaxRatings (here the feature users are capped so that there are others to sample).</summary>
+    [Fact]
+    public void TheRankersBaseModelIsFittedOnASampleOfUsersWithinItsBudget()
+    {
+        var options = Synthetic.FastOptions with { RankerTrees = 10, RankerMinLeafRows = 20, RankerMaxUsers = 60 };
+        var budget = fx.Ratings.Length / 2;
+        var lines = new List<string>();
+        var ranker = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options with { RankerBaseMaxRatings = budget }, lines.Add)!;
+        var again = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options with { RankerBaseMaxRatings = budget })!;
+
+        var match = System.Text.RegularExpressions.Regex.Match(lines.Single(l => l.StartsWith("ranker: base model on")), @"on (\d+) of (\d+) earlier");
+        var (used, earlier) = (int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value));
+        Assert.True(earlier > budget, $"{earlier} earlier ratings, budget {budget}");
+        Assert.InRange(used, budget / 2, budget);
+        Assert.Equal(ranker.Report!.HoldoutNdcg, again.Report!.HoldoutNdcg); // the sample is seeded
+        Assert.True(ranker.Report.HoldoutNdcg > 0.1, $"hold-out NDCG {ranker.Report.HoldoutNdcg}");
+    }
+
     [Fact]
     public void LightGbmTrainsOnEveryUsersPositivesAndASeededShareOfTheNegatives()
     {
