@@ -292,7 +292,8 @@ public sealed class LocalCrashTests(ITestOutputHelper output) : IDisposable
                 }
                 catch (HttpRequestException) { }
                 catch (TaskCanceledException) { }
-                if (run._run.HasExited || clock.Elapsed > TimeSpan.FromSeconds(120))
+                // longer than the 3 minutes a start waits for the earlier Azurite to save and exit (AzuriteProcess)
+                if (run._run.HasExited || clock.Elapsed > TimeSpan.FromSeconds(240))
                 {
                     output.WriteLine(run.Output);
                     throw new InvalidOperationException($"app did not become healthy (dotnet run exited: {run._run.HasExited})");
