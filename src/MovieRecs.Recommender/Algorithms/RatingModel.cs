@@ -76,7 +76,7 @@ internal sealed class RatingModel
         var members = Math.Max(0, o.MfEnsembleSize);
         // small data: the MF members take one thread each and the kNN gets the rest; large data: the kNN, then the MF's
         // blocks, each on every thread
-        if (d.Count < SgdMatrixFactorization.BlockedMinRatings && threads > members && members > 0)
+        if (!SgdMatrixFactorization.FitsInBlocks(d.Count) && threads > members && members > 0)
             System.Threading.Tasks.Parallel.Invoke(
                 () => mf = SgdMatrixFactorization.FitEnsemble(d, hold, mean, sgd, members, seed, members, start),
                 () => knn = ItemKnn.Fit(d, hold, mean, knnSettings, seed, threads - members));

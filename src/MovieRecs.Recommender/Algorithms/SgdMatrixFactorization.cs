@@ -47,15 +47,18 @@ internal static class SgdMatrixFactorization
     /// blocked order cost 0.0002-0.0003 RMSE on ml-latest-small (4 seeds), where a fit takes about a second anyway.</summary>
     public const int BlockedMinRatings = 1_000_000;
 
+    /// <summary>Whether data of <paramref name="ratings"/> ratings is fitted in blocks (on every thread) or serially.</summary>
+    public static bool FitsInBlocks(int ratings) => ratings >= BlockedMinRatings;
+
     /// <summary>Small data: the members side by side, one thread each. Large data: one after another, each on all
     /// <paramref name="threads"/>.</summary>
     /// <param name="start">Members to continue from instead of random factors (fitted on the same <paramref name="d"/>), one per member.</param>
-    /// <param name="blocked">The blocked order or not (null: by <see cref="BlockedMinRatings"/>).</param>
+    /// <param name="blocked">The blocked order or not (null: by <see cref="FitsInBlocks"/>).</param>
     public static MfMember[] FitEnsemble(RatingData d, Holdout hold, float mean, SgdSettings s, int members, ulong seed, int threads,
         MfMember[]? start = null, bool? blocked = null)
     {
         var result = new MfMember[members];
-        if (!(blocked ?? d.Count >= BlockedMinRatings))
+        if (!(blocked ?? FitsInBlocks(d.Count)))
         {
             Parallel.For(0, members, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
                 m => result[m] = Fit(d, null, hold, mean, s, Hash.Mix(seed, (ulong)m + 1), 1, start?[m]));
