@@ -303,7 +303,7 @@ public sealed partial class RecommenderModel
     }
 
     /// <summary>The calibrated probability that a user whose predicted rating is <paramref name="predictedRating"/> likes the movie.</summary>
-    public float ProbabilityOfLike(float predictedRating) => Rating.Calibration.Map(predictedRating);
+    public float ProbabilityOfLike(float predictedRating) => Rating.ProbabilityOfLike(predictedRating);
 
     /// <summary>The calibrated probability that <paramref name="userId"/> likes <paramref name="movieId"/> (rates it at least <see cref="TrainingOptions.LikeThreshold"/>).</summary>
     public float LikeProbability(int userId, int movieId) => ProbabilityOfLike(PredictRating(userId, movieId));

@@ -179,9 +179,11 @@ public sealed partial class RecommenderModel
             var holdPred = rating.HoldoutPredictions(comps, hold.Users, hold.Items);
             var liked = hold.Values.Select(v => v >= options.LikeThreshold).ToArray();
             var calibration = IsotonicCalibration.Fit(holdPred, liked);
+            var platt = PlattCalibration.Fit(holdPred, liked, options.Seed);
             rating.Calibration = calibration;
+            rating.Platt = platt;
             if (hold.Count > 0)
-                ratingHoldout = RatingHoldoutResult.Measure(holdPred, hold.Values, options.LikeThreshold);
+                ratingHoldout = RatingHoldoutResult.Measure(holdPred, hold.Values, options.LikeThreshold, options.Seed);
             Stage($"rating model on {d.Count - hold.Count} ratings, blend and calibration on {hold.Count} held out");
             if (d.Count <= options.RetrainLimit && hold.Count > 0)
             {
@@ -193,6 +195,7 @@ public sealed partial class RecommenderModel
                 rating.Drift = drift;
                 rating.Support = support;
                 rating.Calibration = calibration;
+                rating.Platt = platt;
                 Stage("rating model refitted on all ratings");
             }
             hold = null!;
@@ -244,20 +247,21 @@ public sealed partial class RecommenderModel
 /// The rating model measured on the ratings it held out to fit its blend and calibration (a random share of every
 /// rating, <see cref="TrainingOptions.HoldoutFraction"/>): RMSE and MAE of the blended predictions (three blend weights
 /// are fitted on the same rows: negligible optimism), and the ECE of the like-probabilities two-fold (each half mapped
-/// by an isotonic calibration fitted on the other half, since the served calibration is fitted on all of them).
+/// by a calibration fitted on the other half, since the served calibration is fitted on all of them).
 /// </summary>
 public sealed record RatingHoldoutResult(double Rmse, double Mae, double Ece, int Ratings)
 {
-    internal static RatingHoldoutResult Measure(float[] predicted, float[] actual, float likeThreshold)
+    internal static RatingHoldoutResult Measure(float[] predicted, float[] actual, float likeThreshold, int seed)
     {
         var liked = actual.Select(v => v >= likeThreshold).ToArray();
         var probability = new float[predicted.Length];
         for (var half = 0; half < 2; half++)
         {
             var fit = Enumerable.Range(0, predicted.Length).Where(t => (t & 1) != half).ToArray();
-            var map = IsotonicCalibration.Fit(fit.Select(t => predicted[t]).ToArray(), fit.Select(t => liked[t]).ToArray());
+            var (x, y) = (fit.Select(t => predicted[t]).ToArray(), fit.Select(t => liked[t]).ToArray());
+            Func<float, float> map = PlattCalibration.Fit(x, y, seed) is { } platt ? platt.Map : IsotonicCalibration.Fit(x, y).Map;
             for (var t = half; t < predicted.Length; t += 2)
-                probability[t] = map.Map(predicted[t]);
+                probability[t] = map(predicted[t]);
         }
         return new RatingHoldoutResult(Evaluation.Metrics.Rmse(predicted, actual), Evaluation.Metrics.Mae(predicted, actual),
             Evaluation.Metrics.ExpectedCalibrationError(probability, liked), predicted.Length);

@@ -102,6 +102,48 @@ public class AlgorithmTests
     }
 
     [Fact]
+    public void PlattCalibrationRecoversASigmoidAndMapsAsMlNetDoes()
+    {
+        var rng = new Random(5);
+        var n = 20_000;
+        var score = new float[n];
+        var label = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            score[i] = (float)(rng.NextDouble() * 5);
+            label[i] = rng.NextDouble() < 1 / (1 + Math.Exp(-2 * (score[i] - 3))); // slope −2, offset 6 in ML.NET's form
+        }
+        var platt = PlattCalibration.Fit(score, label, seed: 1)!;
+        Assert.InRange(platt.Slope, -2.3, -1.7);
+        Assert.InRange(platt.Offset, 5.2, 6.8);
+        foreach (var s in new[] { 0.5f, 2f, 3f, 4.5f })
+            Assert.InRange(platt.Map(s), 1 / (1 + MathF.Exp(-2 * (s - 3))) - 0.03f, 1 / (1 + MathF.Exp(-2 * (s - 3))) + 0.03f);
+
+        // the served map is ML.NET's own calibrator with the stored parameters
+        var ml = new Microsoft.ML.MLContext(1);
+        var fixedPlatt = ml.BinaryClassification.Calibrators.Platt(platt.Slope, platt.Offset).Fit(ml.Data.LoadFromEnumerable(new[] { new ScoreRow() }));
+        var points = new[] { -1f, 0.5f, 2f, 3f, 4.5f, 9f };
+        var probabilities = ml.Data.CreateEnumerable<ProbabilityRow>(
+            fixedPlatt.Transform(ml.Data.LoadFromEnumerable(points.Select(p => new ScoreRow { Score = p }))), reuseRowObject: false).ToArray();
+        for (var i = 0; i < points.Length; i++)
+            Assert.Equal(probabilities[i].Probability, platt.Map(points[i]), 5);
+
+        // one class only: nothing to fit
+        Assert.Null(PlattCalibration.Fit(score, new bool[n], seed: 1));
+        Assert.Null(PlattCalibration.Fit([], [], seed: 1));
+    }
+
+    sealed class ScoreRow
+    {
+        public float Score { get; set; }
+    }
+
+    sealed class ProbabilityRow
+    {
+        public float Probability { get; set; }
+    }
+
+    [Fact]
     public void RatingDataKeepsTheLatestOfDuplicateRatings()
     {
         Rating[] rows = [new(7, 30, 2f, 100), new(7, 10, 4f, 50), new(7, 30, 5f, 300), new(7, 30, 1f, 200), new(3, 10, 3f, 10)];

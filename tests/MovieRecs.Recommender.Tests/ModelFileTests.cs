@@ -81,6 +81,34 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void LikeProbabilitiesComeFromTheSigmoidAndAModelWithoutItKeepsItsIsotonicMap()
+    {
+        var data = Synthetic.Make();
+        var model = RecommenderModel.Train(data, Synthetic.FastOptions);
+        var platt = model.Rating.Platt;
+        Assert.NotNull(platt);
+        int[] users = [1, 2, 3, 50];
+        var movies = model.MovieIds.Take(20).ToArray();
+        foreach (var u in users)
+            foreach (var m in movies)
+                Assert.Equal(platt.Map(model.PredictRating(u, m)), model.LikeProbability(u, m));
+
+        // a model trained before the sigmoid (no section 8) answers with the isotonic map it was saved with
+        model.Rating.Platt = null;
+        var old = RecommenderModel.Load(new MemoryStream(Bytes(model)));
+        Assert.Null(old.Rating.Platt);
+        var differs = false;
+        foreach (var u in users)
+            foreach (var m in movies)
+            {
+                var p = old.LikeProbability(u, m);
+                Assert.Equal(model.Rating.Calibration.Map(model.PredictRating(u, m)), p);
+                differs |= Math.Abs(p - platt.Map(model.PredictRating(u, m))) > 1e-4;
+            }
+        Assert.True(differs);
+    }
+
+    [Fact]
     public void SaveAndLoadByPath()
     {
         using var dir = new TempDir();

@@ -4,8 +4,8 @@ namespace MovieRecs.Recommender.Algorithms;
 
 /// <summary>
 /// The rating predictor: an ensemble of SGD matrix factorisations and an item-kNN on baseline residuals, blended
-/// linearly (weights fitted on a hold-out), clamped to the rating scale; plus the isotonic map from a predicted rating to
-/// the probability of a like.
+/// linearly (weights fitted on a hold-out), clamped to the rating scale; plus the map from a predicted rating to the
+/// probability of a like (ML.NET's Platt sigmoid; the isotonic map in models trained before it).
 /// </summary>
 internal sealed class RatingModel
 {
@@ -23,7 +23,12 @@ internal sealed class RatingModel
     /// long before fades). 0 in models trained before them.</summary>
     public float[] Support { get; set; } = new float[SupportTerms];
     public const int SupportTerms = 6 + UserDrift.Terms + 1;
+    /// <summary>The like-probability map of models trained before <see cref="Platt"/>; still written for their readers.</summary>
     public required IsotonicCalibration Calibration { get; set; }
+    /// <summary>The like-probability map (null in models trained before it, or when the hold-out had one class only).</summary>
+    public PlattCalibration? Platt { get; set; }
+
+    public float ProbabilityOfLike(float predictedRating) => Platt is { } p ? p.Map(predictedRating) : Calibration.Map(predictedRating);
     /// <summary>Ratings per item in the data the model was fitted on (0 = unknown item: fallback).</summary>
     public required int[] ItemCounts { get; init; }
     public required int[] UserCounts { get; init; }

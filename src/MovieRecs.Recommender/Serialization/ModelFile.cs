@@ -17,6 +17,7 @@ public sealed class ModelFormatException(string message) : IOException(message);
 /// int32[users] user ids | int32[movies] movie ids    (external ids, ascending; index = internal id)
 /// sections: (int32 tag, int64 byte length, payload)… then tag 0
 ///   1 ratings per user (CSR)   2 rating model   3 EASE   4 iALS   5 popularity
+///   optional: 6 rating times and time-local weights   7 blend support weights   8 like-probability sigmoid (slope, offset)
 /// </code>
 /// A reader skips section tags it does not know; a file whose format version is newer than the reader is rejected
 /// with a clear message before anything else is read.
@@ -25,7 +26,7 @@ internal static class ModelFile
 {
     static readonly byte[] s_magic = "MRECMDL\0"u8.ToArray();
 
-    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5, TagRatingTimes = 6, TagBlendSupport = 7;
+    const int TagEnd = 0, TagRatings = 1, TagRatingModel = 2, TagEase = 3, TagIals = 4, TagPopularity = 5, TagRatingTimes = 6, TagBlendSupport = 7, TagLikePlatt = 8;
 
     public static void Write(RecommenderModel m, Stream stream)
     {
@@ -106,6 +107,13 @@ internal static class ModelFile
             });
         // optional: the weights of the blend's support terms (a model without them predicts as before they existed)
         Section(w, TagBlendSupport, x => WriteArray(x, r.Support));
+        // optional: the like-probabilities' sigmoid (readers before it, and models without it, use the isotonic map of section 2)
+        if (r.Platt is { } platt)
+            Section(w, TagLikePlatt, x =>
+            {
+                x.Write(platt.Slope);
+                x.Write(platt.Offset);
+            });
         w.Write(TagEnd);
         w.Flush();
     }
@@ -153,6 +161,7 @@ internal static class ModelFile
         int[]? userPtr = null, userItems = null, easeList = null, userTimes = null;
         float[]? drift = null;
         float[]? support = null;
+        PlattCalibration? platt = null;
         long timeOrigin = 0;
         float[]? userValues = null, easeB = null, ialsUsers = null, ialsItems = null, popularity = null;
         RatingModel? rating = null;
@@ -229,6 +238,14 @@ internal static class ModelFile
                 case TagBlendSupport:
                     support = ReadFloatArray(rd, RatingModel.SupportTerms);
                     break;
+                case TagLikePlatt:
+                {
+                    var slope = rd.ReadDouble();
+                    var offset = rd.ReadDouble();
+                    Check(double.IsFinite(slope) && double.IsFinite(offset), "like-probability sigmoid");
+                    platt = new PlattCalibration(slope, offset);
+                    break;
+                }
                 default:
                     Skip(rd.BaseStream, length);
                     break;
@@ -240,6 +257,7 @@ internal static class ModelFile
             rating.Drift = drift;
         if (support is not null)
             rating.Support = support;
+        rating.Platt = platt;
         Check(userPtr[0] == 0 && userPtr[^1] == ratings, "rating offsets");
         CheckOffsets(userPtr, "rating offsets");
         var lists = rating.Knn.ListPtr;
