@@ -263,7 +263,8 @@ public sealed record RatingHoldoutResult(double Rmse, double Mae, double Ece, in
             for (var t = half; t < predicted.Length; t += 2)
                 probability[t] = map(predicted[t]);
         }
-        return new RatingHoldoutResult(Evaluation.Metrics.Rmse(predicted, actual), Evaluation.Metrics.Mae(predicted, actual),
+        var (rmse, mae) = Evaluation.Metrics.RatingErrors(predicted, actual);
+        return new RatingHoldoutResult(rmse, mae,
             Evaluation.Metrics.ExpectedCalibrationError(probability, liked), predicted.Length);
     }
 }

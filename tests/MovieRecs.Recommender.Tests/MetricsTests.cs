@@ -37,6 +37,19 @@ public class MetricsTests
     }
 
     [Fact]
+    public void MeanNdcgOverUsersCountsAUserWithoutRelevantItemsAsZero()
+    {
+        // ML.NET's evaluator over several lists at once: the mean of the hand-computed values, a user without relevant
+        // items counted as 0 (as NdcgAtK does), a list shorter than K, and relevant items outside the list in the ideal DCG
+        int[][] lists = [Recommended, [9], [5, 6]];
+        IReadOnlySet<int>[] relevant = [Relevant, new HashSet<int>(), new HashSet<int> { 6, 7 }];
+        var first = (1 / Math.Log2(3) + 1 / Math.Log2(5)) / (1 + 1 / Math.Log2(3) + 1 / Math.Log2(4));
+        var third = (1 / Math.Log2(3)) / (1 + 1 / Math.Log2(3));
+        Assert.Equal((first + 0 + third) / 3, Metrics.MeanNdcgAtK(lists, relevant, 4), 12);
+        Assert.Equal(0.0, Metrics.MeanNdcgAtK([[1]], [new HashSet<int>()], 4));
+    }
+
+    [Fact]
     public void AveragePrecisionMatchesHandComputation()
     {
         // precision at the hit ranks: 1/2 and 2/4, normalised by min(K, |relevant|) = 3

@@ -55,7 +55,8 @@ public static class Evaluator
             set.Add(r.Item);
         }
         var users = relevant.Keys.ToArray();
-        var perUser = new (double P, double R, double Ndcg, double Ap, int Hits, int Cold)[users.Length];
+        var perUser = new (double P, double R, double Ap, int Hits, int Cold)[users.Length];
+        var lists = new int[users.Length][];
         Parallel.For(0, users.Length, options, t =>
         {
             var set = relevant[users[t]];
@@ -72,21 +73,22 @@ public static class Evaluator
                         cold++;
                 }
             }
-            perUser[t] = (Metrics.PrecisionAtK(ids, set, k), Metrics.RecallAtK(ids, set, k),
-                Metrics.NdcgAtK(ids, set, k), Metrics.AveragePrecisionAtK(ids, set, k), hits, cold);
+            lists[t] = ids;
+            perUser[t] = (Metrics.PrecisionAtK(ids, set, k), Metrics.RecallAtK(ids, set, k), Metrics.AveragePrecisionAtK(ids, set, k), hits, cold);
         });
-        double p = 0, rc = 0, ndcg = 0, ap = 0;
+        double p = 0, rc = 0, ap = 0;
         foreach (var x in perUser)
         {
             p += x.P;
             rc += x.R;
-            ndcg += x.Ndcg;
             ap += x.Ap;
         }
         var n = Math.Max(1, users.Length);
+        var ndcg = users.Length == 0 ? 0 : Metrics.MeanNdcgAtK(lists, users.Select(u => (IReadOnlySet<int>)relevant[u]).ToArray(), k);
+        var (rmse, mae) = Metrics.RatingErrors(predicted, actual);
         return new EvaluationResult(
-            Metrics.Rmse(predicted, actual), Metrics.Mae(predicted, actual),
-            p / n, rc / n, ndcg / n, ap / n,
+            rmse, mae,
+            p / n, rc / n, ndcg, ap / n,
             Metrics.ExpectedCalibrationError(probability, liked), k, rows.Length, users.Length,
             perUser.Sum(x => x.Hits), perUser.Sum(x => x.Cold));
     }

@@ -334,7 +334,7 @@ public sealed class LearnedRanker
         var allL = new List<bool>();
         var topP = new List<float>();
         var topL = new List<bool>();
-        double ndcg = 0, baseNdcg = 0;
+        var (byRanker, byBase, nextRatings) = (new int[calibrationCount][], new int[calibrationCount][], new IReadOnlySet<int>[calibrationCount]);
         for (var t = 0; t < calibrationCount; t++)
         {
             var map = half[t] ? onA : onB; // the map fitted on the other half
@@ -350,22 +350,27 @@ public sealed class LearnedRanker
                 topP.Add(map.Map(scores[t][r]));
                 topL.Add(y[r] >= 2);
             }
-            var relevant = Math.Min(10, built[t].Held);
-            ndcg += Ndcg(byScore.Take(10).Select(r => y[r] > 0), relevant);
-            var byBlend = Enumerable.Range(0, y.Length).Where(r => built[t].Blend[r] != RankerFeatures.Missing)
-                .OrderByDescending(r => built[t].Blend[r]).ThenBy(r => r).Take(10);
-            baseNdcg += Ndcg(byBlend.Select(r => y[r] > 0), relevant);
+            // the user's next ratings: the candidate rows that hold one, and one stand-in (a negative id) for each the candidates missed
+            var next = Enumerable.Range(0, y.Length).Where(r => y[r] > 0).ToHashSet();
+            for (var missed = 1; next.Count < built[t].Held; missed++)
+                next.Add(-missed);
+            nextRatings[t] = next;
+            byRanker[t] = byScore.Take(10).ToArray();
+            byBase[t] = Enumerable.Range(0, y.Length).Where(r => built[t].Blend[r] != RankerFeatures.Missing)
+                .OrderByDescending(r => built[t].Blend[r]).ThenBy(r => r).Take(10).ToArray();
         }
         var ece = Metrics.ExpectedCalibrationError(allP.ToArray(), allL.ToArray());
+        var ndcg = Metrics.MeanNdcgAtK(byRanker, nextRatings, 10);
+        var baseNdcg = Metrics.MeanNdcgAtK(byBase, nextRatings, 10);
         var holdout = EvaluateHoldout(new LearnedRanker(earlySpace, calibration, counts, options.RankerBaseWeight, ml, transformer, null), earlyModel,
             picked, order[..calibrationCount], baseCount, options);
         var eceTop = Metrics.ExpectedCalibrationError(topP.ToArray(), topL.ToArray());
-        log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg / calibrationCount:F4} vs base {baseNdcg / calibrationCount:F4}: {sw.Elapsed.TotalSeconds:F2} s");
+        log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg:F4} vs base {baseNdcg:F4}: {sw.Elapsed.TotalSeconds:F2} s");
 
         // served with the final model: the movie statistics of all ratings, the same trees and calibration
         var space = FeatureSpace.Build(ratings, movies);
         var report = new RankerReport(EventDescription, group == 0 ? 0 : (int)group, calibrationCount, rowCount, held == 0 ? 0 : found / (double)held,
-            Math.Round(ndcg / calibrationCount, 4), Math.Round(baseNdcg / calibrationCount, 4), Math.Round(ece, 4), Math.Round(eceTop, 4),
+            Math.Round(ndcg, 4), Math.Round(baseNdcg, 4), Math.Round(ece, 4), Math.Round(eceTop, 4),
             Math.Round(allL.Count(x => x) / (double)Math.Max(1, allL.Count), 5), importances, Parameters(options), Math.Round(total.Elapsed.TotalSeconds, 3));
         return new LearnedRanker(space, calibration, counts, options.RankerBaseWeight, ml, transformer, report) { Holdout = holdout };
     }
@@ -427,23 +432,6 @@ public sealed class LearnedRanker
             + $"held out; metrics over the {users.Length} users the ranker did not train on (seed {options.Seed}), ranked by the ranker over a "
             + "base model trained on the earlier ratings; the served model is trained on all ratings";
         return new RankerHoldout(result, trainRatings, users.Length, protocol, sw.Elapsed.TotalSeconds);
-    }
-
-    static double Ndcg(IEnumerable<bool> hits, int relevant)
-    {
-        if (relevant == 0)
-            return 0;
-        double dcg = 0, ideal = 0;
-        var r = 0;
-        foreach (var h in hits)
-        {
-            if (h)
-                dcg += 1 / Math.Log2(r + 2);
-            r++;
-        }
-        for (r = 0; r < relevant; r++)
-            ideal += 1 / Math.Log2(r + 2);
-        return dcg / ideal;
     }
 
     static IReadOnlyDictionary<string, double> Parameters(TrainingOptions o) => o.ToParameters()
