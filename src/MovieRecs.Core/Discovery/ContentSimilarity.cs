@@ -1,6 +1,9 @@
 using System.Collections.Frozen;
 using System.Text;
+using System.Runtime.CompilerServices;
 using MovieRecs.Core.Catalog;
+
+[assembly: InternalsVisibleTo("MovieRecs.Benchmarks")]
 
 namespace MovieRecs.Core.Discovery;
 
@@ -183,6 +186,14 @@ public sealed class ContentSimilarity
         var prior = list.Select(m => popularity?.Invoke(m.Id) ?? 0).ToArray();
         return new ContentSimilarity(list.Select(m => m.Id).ToArray(), prior, rowPtr, rowTokens, rowWeights, [.. tokenText], [.. tokenKind]);
     }
+
+    /// <summary>An index over vectors built elsewhere (the benchmark's ML.NET featurisations): movie ids ascending, each
+    /// row's token ids ascending, rows unit length; kinds 0 genre, 1 tag, 2 title word.</summary>
+    internal static ContentSimilarity FromVectors(int[] ids, int[] prior, int[] rowPtr, int[] rowTokens, float[] rowWeights,
+        string[] tokenText, byte[] tokenKind) => new(ids, prior, rowPtr, rowTokens, rowWeights, tokenText, tokenKind);
+
+    /// <summary>The title stop words, for the benchmark's ML.NET variant.</summary>
+    internal static IEnumerable<string> TitleStopWords => s_stopWords;
 
     /// <summary>The title words that count: folded words of the display title minus stop words, single letters and
     /// short numbers ("2", "10"; four-digit ones like "2001" stay).</summary>
