@@ -16,7 +16,7 @@ namespace MovieRecs.Benchmarks;
 /// </summary>
 static class ContentComparison
 {
-    public enum Variant { Ours, MLNetFields, MLNetDefaults }
+    public enum Variant { Ours, MLNetWeights, MLNetFields, MLNetFieldsEnglishStopWords, MLNetDefaults }
 
     sealed class ContentRow
     {
@@ -29,7 +29,9 @@ static class ContentComparison
     public static ContentSimilarity Build(Variant variant, Movie[] movies, Func<int, int> popularity) => variant switch
     {
         Variant.Ours => ContentSimilarity.Build(movies, popularity),
-        Variant.MLNetFields => BuildMLNetFields(movies, popularity),
+        Variant.MLNetWeights => BuildMLNetWeights(movies, popularity),
+        Variant.MLNetFields => BuildMLNetFields(movies, popularity, englishStopWords: false),
+        Variant.MLNetFieldsEnglishStopWords => BuildMLNetFields(movies, popularity, englishStopWords: true),
         _ => BuildMLNetDefaults(movies, popularity),
     };
 
@@ -41,9 +43,39 @@ static class ContentComparison
         Text = $"{m.DisplayTitle} {string.Join(' ', m.Genres)} {string.Join(' ', m.Tags)}",
     }).ToArray();
 
-    /// <summary>Each field TF-IDF weighted and L2-normalised by ML.NET; the field weights and the final normalisation
-    /// applied while copying the vectors out.</summary>
-    static ContentSimilarity BuildMLNetFields(Movie[] movies, Func<int, int> popularity)
+    /// <summary>Our tokens (genres, folded tags, <see cref="ContentSimilarity.TitleWords"/>), weighted by ML.NET: separates
+    /// what the tokenisation does from what the weighting does.</summary>
+    static ContentSimilarity BuildMLNetWeights(Movie[] movies, Func<int, int> popularity)
+    {
+        var list = movies.OrderBy(m => m.Id).ToArray();
+        var ml = new MLContext(seed: 0);
+        var rows = Rows(list);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i].Tags = list[i].Tags.Select(TextNormalizer.Normalize).Where(t => t.Length > 0).ToArray();
+            rows[i].Text = string.Join(' ', ContentSimilarity.TitleWords(list[i]));
+        }
+        var data = ml.Data.LoadFromEnumerable(rows);
+        const NgramExtractingEstimator.WeightingCriteria TfIdf = NgramExtractingEstimator.WeightingCriteria.TfIdf;
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("GenreKeys", "Genres")
+            .Append(ml.Transforms.Text.ProduceNgrams("GenreVec", "GenreKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
+            .Append(ml.Transforms.NormalizeLpNorm("GenreVec"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("TagKeys", "Tags"))
+            .Append(ml.Transforms.Text.ProduceNgrams("TagVec", "TagKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
+            .Append(ml.Transforms.NormalizeLpNorm("TagVec"))
+            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "Text"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("TitleKeys", "TitleWords"))
+            .Append(ml.Transforms.Text.ProduceNgrams("TitleVec", "TitleKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
+            .Append(ml.Transforms.NormalizeLpNorm("TitleVec"));
+        var output = pipeline.Fit(data).Transform(data);
+        return FromColumns(list, popularity, output,
+            [("GenreVec", 0, ContentSimilarity.GenreWeight), ("TagVec", 1, ContentSimilarity.TagWeight), ("TitleVec", 2, ContentSimilarity.TitleWeight)]);
+    }
+
+    /// <summary>Each field normalised, tokenised, TF-IDF weighted and L2-normalised by ML.NET; the field weights and the
+    /// final normalisation applied while copying the vectors out. Title stop words: ours (through RemoveStopWords), and
+    /// with <paramref name="englishStopWords"/> also ML.NET's English list.</summary>
+    static ContentSimilarity BuildMLNetFields(Movie[] movies, Func<int, int> popularity, bool englishStopWords)
     {
         var list = movies.OrderBy(m => m.Id).ToArray();
         var ml = new MLContext(seed: 0);
@@ -55,6 +87,10 @@ static class ContentComparison
             .Concat(Enumerable.Range(0, 10).Select(i => "0" + i))
             .ToArray();
         const NgramExtractingEstimator.WeightingCriteria TfIdf = NgramExtractingEstimator.WeightingCriteria.TfIdf;
+        IEstimator<ITransformer> title = ml.Transforms.Text.NormalizeText("TitleText", "Title", keepDiacritics: false, keepPunctuations: false)
+            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "TitleText"));
+        if (englishStopWords)
+            title = title.Append(ml.Transforms.Text.RemoveDefaultStopWords("TitleWords"));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("GenreKeys", "Genres")
             .Append(ml.Transforms.Text.ProduceNgrams("GenreVec", "GenreKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
             .Append(ml.Transforms.NormalizeLpNorm("GenreVec"))
@@ -62,9 +98,7 @@ static class ContentComparison
             .Append(ml.Transforms.Conversion.MapValueToKey("TagKeys", "TagText"))
             .Append(ml.Transforms.Text.ProduceNgrams("TagVec", "TagKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
             .Append(ml.Transforms.NormalizeLpNorm("TagVec"))
-            .Append(ml.Transforms.Text.NormalizeText("TitleText", "Title", keepDiacritics: false, keepPunctuations: false))
-            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "TitleText"))
-            .Append(ml.Transforms.Text.RemoveDefaultStopWords("TitleWords"))
+            .Append(title)
             .Append(ml.Transforms.Text.RemoveStopWords("TitleWords", stopwords: stopWords))
             .Append(ml.Transforms.Conversion.MapValueToKey("TitleKeys", "TitleWords"))
             .Append(ml.Transforms.Text.ProduceNgrams("TitleVec", "TitleKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
@@ -74,13 +108,15 @@ static class ContentComparison
             [("GenreVec", 0, ContentSimilarity.GenreWeight), ("TagVec", 1, ContentSimilarity.TagWeight), ("TitleVec", 2, ContentSimilarity.TitleWeight)]);
     }
 
-    /// <summary>FeaturizeText as it comes (word uni- and bigrams, character trigrams, TF, L2) over title, genres and tags.</summary>
+    /// <summary>FeaturizeText's defaults (word uni- and bigrams, character trigrams, TF, L2) over title, genres and tags.</summary>
     static ContentSimilarity BuildMLNetDefaults(Movie[] movies, Func<int, int> popularity)
     {
         var list = movies.OrderBy(m => m.Id).ToArray();
         var ml = new MLContext(seed: 0);
         var data = ml.Data.LoadFromEnumerable(Rows(list));
-        var output = ml.Transforms.Text.FeaturizeText("Features", "Text").Fit(data).Transform(data);
+        // FeaturizeText normalises its word and character parts apart; the second normalisation makes the cosine a cosine
+        var output = ml.Transforms.Text.FeaturizeText("Features", "Text")
+            .Append(ml.Transforms.NormalizeLpNorm("Features")).Fit(data).Transform(data);
         return FromColumns(list, popularity, output, [("Features", 2, 1f)]);
     }
 
@@ -109,11 +145,13 @@ static class ContentComparison
         var rowWeights = new List<float>();
         for (var m = 0; m < list.Length; m++)
         {
-            // the row's squared length after weighting, so the row ends at length 1 whatever norm each column has
+            // every column is unit length (or empty): the row's squared length is the sum of the present columns'
+            // squared weights, computed so, movies with the same genres and nothing else tie exactly, as in ours, and
+            // the tie goes to the more popular one
             double total = 0;
             for (var f = 0; f < fields.Length; f++)
-                foreach (var x in columns[f][m].GetValues())
-                    total += x * x * fields[f].Weight * fields[f].Weight;
+                if (HasWeight(columns[f][m]))
+                    total += fields[f].Weight * fields[f].Weight;
             for (var f = 0; f < fields.Length; f++)
             {
                 var v = columns[f][m];
@@ -146,6 +184,14 @@ static class ContentComparison
             buffer.CopyTo(ref result[i]);
         }
         return result;
+    }
+
+    static bool HasWeight(VBuffer<float> v)
+    {
+        foreach (var x in v.GetValues())
+            if (x != 0)
+                return true;
+        return false;
     }
 
     static (Movie[] Movies, MovieCatalog Catalog, RatingRow[] Ratings) Load(string? data)
