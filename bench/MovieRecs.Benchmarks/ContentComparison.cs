@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Text;
 using MovieRecs.Core.Catalog;
 using MovieRecs.Core.Discovery;
 using MovieRecs.Core.MovieLens;
@@ -9,189 +8,65 @@ using MovieRecs.Core.MovieLens;
 namespace MovieRecs.Benchmarks;
 
 /// <summary>
-/// The "content" similar-movies vectors three ways, compared on ml-latest-small (issue 11): ours
-/// (<see cref="ContentSimilarity.Build"/>), ML.NET's text transforms per field (NormalizeText, TokenizeIntoWords,
-/// stop words, MapValueToKey, ProduceNgrams with TF-IDF, NormalizeLpNorm; field weights as ours), and FeaturizeText's
-/// defaults over one text of title, genres and tags. All three are scored through the same inverted index.
+/// The "content" similar-movies vectors three ways, compared on ml-latest-small (issue 11): the TF-IDF we wrote by hand
+/// (<see cref="HandWrittenContent"/>), ML.NET's text transforms per field as <see cref="ContentSimilarity.Build"/> now
+/// uses them, and FeaturizeText's defaults over one text of title, genres and tags. All three are scored through the same
+/// inverted index.
 /// </summary>
 static class ContentComparison
 {
-    public enum Variant { Ours, MLNetWeights, MLNetFields, MLNetFieldsEnglishStopWords, MLNetDefaults }
-
-    sealed class ContentRow
-    {
-        public string[] Genres { get; set; } = [];
-        public string[] Tags { get; set; } = [];
-        public string Title { get; set; } = "";
-        public string Text { get; set; } = "";
-    }
+    public enum Variant { HandWritten, MLNet, MLNetDefaults }
 
     public static ContentSimilarity Build(Variant variant, Movie[] movies, Func<int, int> popularity) => variant switch
     {
-        Variant.Ours => ContentSimilarity.Build(movies, popularity),
-        Variant.MLNetWeights => BuildMLNetWeights(movies, popularity),
-        Variant.MLNetFields => BuildMLNetFields(movies, popularity, englishStopWords: false),
-        Variant.MLNetFieldsEnglishStopWords => BuildMLNetFields(movies, popularity, englishStopWords: true),
-        _ => BuildMLNetDefaults(movies, popularity),
+        Variant.HandWritten => HandWrittenContent.Build(movies, popularity),
+        Variant.MLNet => ContentSimilarity.Build(movies, popularity),
+        _ => BuildFeaturizeTextDefaults(movies, popularity),
     };
 
-    static ContentRow[] Rows(Movie[] list) => list.Select(m => new ContentRow
+    sealed class MovieText
     {
-        Genres = m.Genres.Where(g => !string.IsNullOrWhiteSpace(g)).Select(g => g.Trim()).ToArray(),
-        Tags = m.Tags.Where(t => !string.IsNullOrWhiteSpace(t)).ToArray(),
-        Title = m.DisplayTitle,
-        Text = $"{m.DisplayTitle} {string.Join(' ', m.Genres)} {string.Join(' ', m.Tags)}",
-    }).ToArray();
-
-    /// <summary>Our tokens (genres, folded tags, <see cref="ContentSimilarity.TitleWords"/>), weighted by ML.NET: separates
-    /// what the tokenisation does from what the weighting does.</summary>
-    static ContentSimilarity BuildMLNetWeights(Movie[] movies, Func<int, int> popularity)
-    {
-        var list = movies.OrderBy(m => m.Id).ToArray();
-        var ml = new MLContext(seed: 0);
-        var rows = Rows(list);
-        for (var i = 0; i < rows.Length; i++)
-        {
-            rows[i].Tags = list[i].Tags.Select(TextNormalizer.Normalize).Where(t => t.Length > 0).ToArray();
-            rows[i].Text = string.Join(' ', ContentSimilarity.TitleWords(list[i]));
-        }
-        var data = ml.Data.LoadFromEnumerable(rows);
-        const NgramExtractingEstimator.WeightingCriteria TfIdf = NgramExtractingEstimator.WeightingCriteria.TfIdf;
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("GenreKeys", "Genres")
-            .Append(ml.Transforms.Text.ProduceNgrams("GenreVec", "GenreKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("GenreVec"))
-            .Append(ml.Transforms.Conversion.MapValueToKey("TagKeys", "Tags"))
-            .Append(ml.Transforms.Text.ProduceNgrams("TagVec", "TagKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("TagVec"))
-            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "Text"))
-            .Append(ml.Transforms.Conversion.MapValueToKey("TitleKeys", "TitleWords"))
-            .Append(ml.Transforms.Text.ProduceNgrams("TitleVec", "TitleKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("TitleVec"));
-        var output = pipeline.Fit(data).Transform(data);
-        return FromColumns(list, popularity, output,
-            [("GenreVec", 0, ContentSimilarity.GenreWeight), ("TagVec", 1, ContentSimilarity.TagWeight), ("TitleVec", 2, ContentSimilarity.TitleWeight)]);
+        public string Text { get; set; } = "";
     }
 
-    /// <summary>Each field normalised, tokenised, TF-IDF weighted and L2-normalised by ML.NET; the field weights and the
-    /// final normalisation applied while copying the vectors out. Title stop words: ours (through RemoveStopWords), and
-    /// with <paramref name="englishStopWords"/> also ML.NET's English list.</summary>
-    static ContentSimilarity BuildMLNetFields(Movie[] movies, Func<int, int> popularity, bool englishStopWords)
+    /// <summary>FeaturizeText's defaults (word uni- and bigrams, character trigrams, TF, L2) over title, genres and tags,
+    /// every token shown as a title word.</summary>
+    static ContentSimilarity BuildFeaturizeTextDefaults(Movie[] movies, Func<int, int> popularity)
     {
         var list = movies.OrderBy(m => m.Id).ToArray();
         var ml = new MLContext(seed: 0);
-        var data = ml.Data.LoadFromEnumerable(Rows(list));
-        // our title stop words plus what TitleWords drops by rule: single letters and one- or two-digit numbers
-        var stopWords = ContentSimilarity.TitleStopWords
-            .Concat(Enumerable.Range('a', 26).Select(c => ((char)c).ToString()))
-            .Concat(Enumerable.Range(0, 100).Select(i => i.ToString()))
-            .Concat(Enumerable.Range(0, 10).Select(i => "0" + i))
-            .ToArray();
-        const NgramExtractingEstimator.WeightingCriteria TfIdf = NgramExtractingEstimator.WeightingCriteria.TfIdf;
-        IEstimator<ITransformer> title = ml.Transforms.Text.NormalizeText("TitleText", "Title", keepDiacritics: false, keepPunctuations: false)
-            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "TitleText"));
-        if (englishStopWords)
-            title = title.Append(ml.Transforms.Text.RemoveDefaultStopWords("TitleWords"));
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("GenreKeys", "Genres")
-            .Append(ml.Transforms.Text.ProduceNgrams("GenreVec", "GenreKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("GenreVec"))
-            .Append(ml.Transforms.Text.NormalizeText("TagText", "Tags", keepDiacritics: false, keepPunctuations: false))
-            .Append(ml.Transforms.Conversion.MapValueToKey("TagKeys", "TagText"))
-            .Append(ml.Transforms.Text.ProduceNgrams("TagVec", "TagKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("TagVec"))
-            .Append(title)
-            .Append(ml.Transforms.Text.RemoveStopWords("TitleWords", stopwords: stopWords))
-            .Append(ml.Transforms.Conversion.MapValueToKey("TitleKeys", "TitleWords"))
-            .Append(ml.Transforms.Text.ProduceNgrams("TitleVec", "TitleKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
-            .Append(ml.Transforms.NormalizeLpNorm("TitleVec"));
-        var output = pipeline.Fit(data).Transform(data);
-        return FromColumns(list, popularity, output,
-            [("GenreVec", 0, ContentSimilarity.GenreWeight), ("TagVec", 1, ContentSimilarity.TagWeight), ("TitleVec", 2, ContentSimilarity.TitleWeight)]);
-    }
-
-    /// <summary>FeaturizeText's defaults (word uni- and bigrams, character trigrams, TF, L2) over title, genres and tags.</summary>
-    static ContentSimilarity BuildMLNetDefaults(Movie[] movies, Func<int, int> popularity)
-    {
-        var list = movies.OrderBy(m => m.Id).ToArray();
-        var ml = new MLContext(seed: 0);
-        var data = ml.Data.LoadFromEnumerable(Rows(list));
-        // FeaturizeText normalises its word and character parts apart; the second normalisation makes the cosine a cosine
-        var output = ml.Transforms.Text.FeaturizeText("Features", "Text")
+        var data = ml.Data.LoadFromEnumerable(list.Select(m =>
+            new MovieText { Text = $"{m.DisplayTitle} {string.Join(' ', m.Genres)} {string.Join(' ', m.Tags)}" }));
+        // FeaturizeText normalises its word and character parts apart: the second normalisation makes the cosine a cosine
+        var output = ml.Transforms.Text.FeaturizeText("Features", nameof(MovieText.Text))
             .Append(ml.Transforms.NormalizeLpNorm("Features")).Fit(data).Transform(data);
-        return FromColumns(list, popularity, output, [("Features", 2, 1f)]);
-    }
-
-    /// <summary>Concatenates the columns' vectors, each scaled by its weight (ML.NET has no transform that scales a column),
-    /// the whole to length 1, into the index.</summary>
-    static ContentSimilarity FromColumns(Movie[] list, Func<int, int> popularity, IDataView output, (string Column, byte Kind, float Weight)[] fields)
-    {
-        var tokenText = new List<string>();
-        var tokenKind = new List<byte>();
-        var offsets = new int[fields.Length];
-        var columns = new VBuffer<float>[fields.Length][];
-        for (var f = 0; f < fields.Length; f++)
-        {
-            offsets[f] = tokenText.Count;
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            output.Schema[fields[f].Column].GetSlotNames(ref names);
-            foreach (var name in names.DenseValues())
-            {
-                tokenText.Add(name.ToString());
-                tokenKind.Add(fields[f].Kind);
-            }
-            columns[f] = Vectors(output, fields[f].Column, list.Length);
-        }
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        output.Schema["Features"].GetSlotNames(ref names);
+        var tokenText = names.DenseValues().Select(n => n.ToString()).ToArray();
         var rowPtr = new int[list.Length + 1];
         var rowTokens = new List<int>();
         var rowWeights = new List<float>();
-        for (var m = 0; m < list.Length; m++)
+        var column = output.Schema["Features"];
+        using (var cursor = output.GetRowCursor([column]))
         {
-            // every column is unit length (or empty): the row's squared length is the sum of the present columns'
-            // squared weights, computed so, movies with the same genres and nothing else tie exactly, as in ours, and
-            // the tie goes to the more popular one
-            double total = 0;
-            for (var f = 0; f < fields.Length; f++)
-                if (HasWeight(columns[f][m]))
-                    total += fields[f].Weight * fields[f].Weight;
-            for (var f = 0; f < fields.Length; f++)
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            VBuffer<float> v = default;
+            for (var m = 0; cursor.MoveNext(); m++)
             {
-                var v = columns[f][m];
+                getter(ref v);
                 var values = v.GetValues();
                 var indices = v.GetIndices();
                 for (var i = 0; i < values.Length; i++)
                     if (values[i] != 0)
                     {
-                        rowTokens.Add(offsets[f] + (v.IsDense ? i : indices[i]));
-                        rowWeights.Add((float)(values[i] * fields[f].Weight / Math.Sqrt(total)));
+                        rowTokens.Add(v.IsDense ? i : indices[i]);
+                        rowWeights.Add(values[i]);
                     }
+                rowPtr[m + 1] = rowTokens.Count;
             }
-            rowPtr[m + 1] = rowTokens.Count;
         }
         return ContentSimilarity.FromVectors(list.Select(m => m.Id).ToArray(), list.Select(m => popularity(m.Id)).ToArray(),
-            rowPtr, [.. rowTokens], [.. rowWeights], [.. tokenText], [.. tokenKind]);
-    }
-
-    /// <summary>The column's vectors, each copied out of the cursor's reused buffer.</summary>
-    static VBuffer<float>[] Vectors(IDataView output, string column, int count)
-    {
-        var result = new VBuffer<float>[count];
-        var col = output.Schema[column];
-        using var cursor = output.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> buffer = default;
-        for (var i = 0; cursor.MoveNext(); i++)
-        {
-            getter(ref buffer);
-            buffer.CopyTo(ref result[i]);
-        }
-        return result;
-    }
-
-    static bool HasWeight(VBuffer<float> v)
-    {
-        foreach (var x in v.GetValues())
-            if (x != 0)
-                return true;
-        return false;
+            rowPtr, [.. rowTokens], [.. rowWeights], tokenText, tokenText.Select(_ => (byte)2).ToArray());
     }
 
     static (Movie[] Movies, MovieCatalog Catalog, RatingRow[] Ratings) Load(string? data)
@@ -263,7 +138,7 @@ static class ContentComparison
             var (dl, sl) = PairedDifference(liked[v], liked[0]);
             var (dr, sr) = PairedDifference(rated[v], rated[0]);
             var overlap = Enumerable.Range(0, queries.Length).Average(i => lists[v][i].Intersect(lists[0][i]).Count() / 10.0);
-            Console.WriteLine($"{variants[v]} - Ours: co-liked {dl:+0.0000;-0.0000} ± {1.96 * sl:0.0000}, co-rated {dr:+0.0000;-0.0000} ± {1.96 * sr:0.0000} (95 %, paired); same movies in the top 10: {overlap:P1}");
+            Console.WriteLine($"{variants[v]} - {variants[0]}: co-liked {dl:+0.0000;-0.0000} ± {1.96 * sl:0.0000}, co-rated {dr:+0.0000;-0.0000} ± {1.96 * sr:0.0000} (95 %, paired); same movies in the top 10: {overlap:P1}");
         }
 
         // --- examples: Toy Story and the first movie without ratings that has tags
