@@ -1,13 +1,10 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Text;
 using MovieRecs.Core.Catalog;
-
-[assembly: InternalsVisibleTo("MovieRecs.Benchmarks")]
 
 namespace MovieRecs.Core.Discovery;
 
