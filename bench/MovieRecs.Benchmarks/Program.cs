@@ -17,6 +17,11 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train [--rounds 5] [--set name=value ...]
 //   Every user's uncached top 10 with exact scores, to compare two builds with diff:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --lists lists.txt
+//   "Similar movies" content vectors, the hand-written TF-IDF against ML.NET's text transforms: quality proxy, example
+//   lists, then build cost and Similar(id, 10) latency with the variants interleaved (issue 11; docs/discovery.md):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --content [--rounds 5]
+//   ... one build in a fresh process, for /usr/bin/time (HandWritten, MLNet or MLNetDefaults):
+//     dotnet bench/MovieRecs.Benchmarks/bin/Release/net10.0/MovieRecs.Benchmarks.dll --content-build MLNet
 //   Time reading a ratings file (e.g. ml-25m's ratings.csv):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --parse path/to/ratings.csv
 using System.Diagnostics;
@@ -49,6 +54,10 @@ public static class Program
             return Parse(path);
         if (Option(args, "--lists") is { } listsPath)
             return UncachedRecommendation.WriteLists(data, listsPath);
+        if (Option(args, "--content-build") is { } variant)
+            return ContentComparison.BuildOnce(data, variant);
+        if (args.Contains("--content"))
+            return ContentComparison.Run(data, int.TryParse(Option(args, "--rounds"), out var contentRounds) ? contentRounds : 5);
         if (args.Contains("--train"))
             return TrainingRuns.Run(data, int.TryParse(Option(args, "--rounds"), out var trainRounds) ? trainRounds : 5,
                 args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1]));

@@ -1,5 +1,9 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Text;
 using MovieRecs.Core.Catalog;
 
 namespace MovieRecs.Core.Discovery;
@@ -10,15 +14,17 @@ namespace MovieRecs.Core.Discovery;
 /// thread-safe once built.
 /// </summary>
 /// <remarks>
-/// <para>Tokens: each genre; each distinct tag, whole and folded ("Leonardo DiCaprio" → "leonardo dicaprio"); each title
-/// word of <see cref="Movie.DisplayTitle"/> (no year, no alternate titles) folded by <see cref="TextNormalizer"/>, without
-/// stop words, single letters, sequel numbers ("2", "ii", "part") and words like "movie" that link unrelated titles.</para>
-/// <para>Weights: tf·idf with idf = ln(1 + N/df) (a genre on half the catalog still counts a little; a tag on two movies
-/// counts a lot) and tf = 1 + ln(count). Each field is L2-normalised on its own and then weighted — genres
-/// <see cref="GenreWeight"/>, tags <see cref="TagWeight"/>, title <see cref="TitleWeight"/> — so a movie with twenty tags
-/// or a long title does not drown its genres; the whole vector is then L2-normalised and the score is the cosine
-/// (0..1). The title weighs least because shared title words are often coincidence ("Story", "Love"), while a shared rare
-/// one ("Toy") is caught by its idf.</para>
+/// <para>The vectors are ML.NET's text transforms, one chain per field (issue 11: it measured as good as the TF-IDF we
+/// wrote by hand, docs/discovery.md). Tokens: each genre (<see cref="MovieGenres.Key"/>); each distinct tag whole, by
+/// <c>NormalizeText</c> (lower case, no diacritics, no punctuation: "Sci-Fi" and "scifi" are one tag); the words of
+/// <see cref="Movie.DisplayTitle"/> (no year, no alternate titles) by <c>NormalizeText</c> and <c>TokenizeIntoWords</c>,
+/// minus our title stop words through <c>RemoveStopWords</c>.</para>
+/// <para>Weights: <c>ProduceNgrams</c> with TF-IDF (tf = count, idf = ln(N/df): a tag on two movies counts a lot, a genre
+/// on half the catalog little) and <c>NormalizeLpNorm</c> per field. The three fields are then weighted here — genres
+/// <see cref="GenreWeight"/>, tags <see cref="TagWeight"/>, title <see cref="TitleWeight"/>, as ML.NET has no transform
+/// that scales a column — so a movie with twenty tags or a long title does not drown its genres; the whole vector has
+/// length 1 and the score is the cosine (0..1). The title weighs least because shared title words are often coincidence
+/// ("Story", "Love"), while a shared rare one ("Toy") is caught by its idf.</para>
 /// <para>A query adds the postings of the movie's tokens into a dense score array (a few thousand multiply-adds on
 /// ml-latest-small, Drama being the longest list) and keeps the best with a bounded insertion list: well under 0.1 ms.</para>
 /// </remarks>
@@ -31,8 +37,10 @@ public sealed class ContentSimilarity
     const byte GenreKind = 0, TagKind = 1, TitleKind = 2;
 
     /// <summary>Title words that would link unrelated movies: function words (English and the articles of other
-    /// languages MovieLens titles use), sequel markers and generic nouns.</summary>
-    static readonly FrozenSet<string> s_stopWords = new[]
+    /// languages MovieLens titles use), sequel markers, generic nouns, single letters and one- or two-digit numbers
+    /// ("2", "10"; four-digit ones like "2001" stay). ML.NET's own English list is not used: it also drops "two",
+    /// "first", "beyond", "before" and the like, which cost 12 % of the quality measure (docs/discovery.md).</summary>
+    static readonly string[] s_titleStopWords = new[]
     {
         "a", "an", "the", "and", "or", "nor", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "into",
         "onto", "over", "under", "about", "as", "is", "it", "its", "be", "are", "was", "were", "this", "that", "these",
@@ -44,7 +52,11 @@ public sealed class ContentSimilarity
         "den", "dem", "des", "de", "du", "del", "della", "et", "und", "het", "ein", "eine",
         "part", "vol", "volume", "chapter", "episode", "ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii",
         "movie", "film",
-    }.ToFrozenSet(StringComparer.Ordinal);
+    }
+        .Concat(Enumerable.Range('a', 26).Select(c => ((char)c).ToString()))
+        .Concat(Enumerable.Range(0, 100).Select(n => n.ToString(CultureInfo.InvariantCulture)))
+        .Concat(Enumerable.Range(0, 10).Select(n => "0" + n))
+        .ToArray();
 
     readonly int[] _ids;                       // movie id by index, ascending
     readonly FrozenDictionary<int, int> _indexById;
@@ -96,107 +108,145 @@ public sealed class ContentSimilarity
         for (var i = 1; i < list.Length; i++)
             if (list[i].Id == list[i - 1].Id)
                 throw new ArgumentException($"Duplicate movie id {list[i].Id}.", nameof(movies));
+        var ids = list.Select(m => m.Id).ToArray();
+        var prior = list.Select(m => popularity?.Invoke(m.Id) ?? 0).ToArray();
+        if (list.Length == 0)
+            return new ContentSimilarity(ids, prior, [0], [], [], [], []);
 
-        // tokens per movie, as runs of (token id, count) in ascending token order
-        var vocabulary = new[] { new Dictionary<string, int>(), new Dictionary<string, int>(), new Dictionary<string, int>() };
-        var genreByText = new Dictionary<string, int>(StringComparer.Ordinal); // genre strings repeat: skip the folding
+        // the words as written, to show in reasons: the first spelling seen of each genre and tag key
+        var rows = new FieldText[list.Length];
+        var shown = new Dictionary<string, string>[3];
+        for (var f = 0; f < 3; f++)
+            shown[f] = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var m = 0; m < list.Length; m++)
+        {
+            var genres = list[m].Genres.Where(g => !string.IsNullOrWhiteSpace(g)).ToArray();
+            var genreKeys = genres.Select(MovieGenres.Key).ToArray();
+            for (var i = 0; i < genres.Length; i++)
+                shown[GenreKind].TryAdd(genreKeys[i], genres[i].Trim());
+            // NormalizeText keeps only letters and digits: a tag with neither would become an empty token
+            var tags = list[m].Tags.Where(t => t.Any(char.IsLetterOrDigit)).ToArray();
+            rows[m] = new FieldText { Genres = genreKeys, Tags = tags, Title = list[m].DisplayTitle };
+        }
+
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        const NgramExtractingEstimator.WeightingCriteria TfIdf = NgramExtractingEstimator.WeightingCriteria.TfIdf;
+        var tfIdf = ml.Transforms.Conversion.MapValueToKey("GenreKeys", nameof(FieldText.Genres))
+            .Append(ml.Transforms.Text.ProduceNgrams("GenreVector", "GenreKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
+            .Append(ml.Transforms.Text.NormalizeText("TagWords", nameof(FieldText.Tags), keepDiacritics: false, keepPunctuations: false))
+            .Append(ml.Transforms.Conversion.MapValueToKey("TagKeys", "TagWords"))
+            .Append(ml.Transforms.Text.ProduceNgrams("TagVector", "TagKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf))
+            .Append(ml.Transforms.Text.NormalizeText("TitleText", nameof(FieldText.Title), keepDiacritics: false, keepPunctuations: false))
+            .Append(ml.Transforms.Text.TokenizeIntoWords("TitleWords", "TitleText"))
+            .Append(ml.Transforms.Text.RemoveStopWords("TitleWords", stopwords: s_titleStopWords))
+            .Append(ml.Transforms.Conversion.MapValueToKey("TitleKeys", "TitleWords"))
+            .Append(ml.Transforms.Text.ProduceNgrams("TitleVector", "TitleKeys", ngramLength: 1, useAllLengths: false, weighting: TfIdf));
+        var weighted = tfIdf.Fit(data).Transform(data);
+        // a field no movie has (the demo catalog has no tags) is a vector of no known size, which NormalizeLpNorm refuses
+        var vectors = new[] { "GenreVector", "TagVector", "TitleVector" };
+        var present = vectors.Select(c => weighted.Schema[c].Type is VectorDataViewType { Size: > 0 }).ToArray();
+        var output = weighted;
+        for (var f = 0; f < 3; f++)
+            if (present[f])
+                output = ml.Transforms.NormalizeLpNorm(vectors[f]).Fit(output).Transform(output);
+
+        // a tag is shown as first written: the normalised words come back in the order of the row's tags
+        var tagWords = output.Schema["TagWords"];
+        using (var cursor = output.GetRowCursor([tagWords]))
+        {
+            var getter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(tagWords);
+            VBuffer<ReadOnlyMemory<char>> words = default;
+            for (var m = 0; cursor.MoveNext(); m++)
+            {
+                getter(ref words);
+                var i = 0;
+                foreach (var word in words.DenseValues())
+                    shown[TagKind].TryAdd(word.ToString(), rows[m].Tags[i++].Trim());
+            }
+        }
+
+        // the three fields side by side: token ids by field, each field's vector scaled to its weight, the whole to length 1
+        ReadOnlySpan<float> fieldWeight = [GenreWeight, TagWeight, TitleWeight];
         var tokenText = new List<string>();
         var tokenKind = new List<byte>();
-        var df = new List<int>();
-        int TokenOf(byte kind, string key, string display)
+        var offsets = new int[3];
+        var columns = new VBuffer<float>[3][];
+        for (var f = 0; f < 3; f++)
         {
-            if (!vocabulary[kind].TryGetValue(key, out var t))
+            offsets[f] = tokenText.Count;
+            columns[f] = new VBuffer<float>[list.Length];
+            if (!present[f])
+                continue;
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            output.Schema[vectors[f]].GetSlotNames(ref names);
+            foreach (var name in names.DenseValues())
             {
-                vocabulary[kind][key] = t = tokenText.Count;
-                tokenText.Add(display);
-                tokenKind.Add(kind);
-                df.Add(0);
+                var key = name.ToString();
+                tokenText.Add(shown[f].GetValueOrDefault(key, key));
+                tokenKind.Add((byte)f);
             }
-            return t;
+            columns[f] = Column(output, vectors[f], list.Length);
         }
-        var n = list.Length;
-        var rowPtr = new int[n + 1];
-        var runTokens = new List<int>();
-        var runCounts = new List<int>();
-        var scratch = new List<int>();
-        for (var m = 0; m < n; m++)
+        var rowPtr = new int[list.Length + 1];
+        var rowTokens = new List<int>();
+        var rowWeights = new List<float>();
+        for (var m = 0; m < list.Length; m++)
         {
-            var movie = list[m];
-            scratch.Clear();
-            foreach (var g in movie.Genres)
-            {
-                if (string.IsNullOrWhiteSpace(g))
-                    continue;
-                if (!genreByText.TryGetValue(g, out var t))
-                    genreByText[g] = t = TokenOf(GenreKind, MovieGenres.Key(g), g.Trim());
-                scratch.Add(t);
-            }
-            foreach (var tag in movie.Tags)
-            {
-                var key = TextNormalizer.Normalize(tag);
-                if (key.Length > 0)
-                    scratch.Add(TokenOf(TagKind, key, tag.Trim()));
-            }
-            foreach (var word in TitleWords(movie))
-                scratch.Add(TokenOf(TitleKind, word, word));
-            scratch.Sort();
-            for (var i = 0; i < scratch.Count; i++)
-            {
-                if (i > 0 && scratch[i] == scratch[i - 1])
-                {
-                    runCounts[^1]++;
-                    continue;
-                }
-                runTokens.Add(scratch[i]);
-                runCounts.Add(1);
-                df[scratch[i]]++;
-            }
-            rowPtr[m + 1] = runTokens.Count;
-        }
-
-        var rowTokens = runTokens.ToArray();
-        var rowWeights = new float[rowTokens.Length];
-        Span<double> fieldNorm = stackalloc double[3];
-        ReadOnlySpan<float> fieldWeight = [GenreWeight, TagWeight, TitleWeight];
-        var idf = df.Select(d => Math.Log(1 + (double)n / d)).ToArray();
-        for (var m = 0; m < n; m++)
-        {
-            int from = rowPtr[m], to = rowPtr[m + 1];
-            fieldNorm.Clear();
-            for (var p = from; p < to; p++)
-            {
-                var w = (1 + Math.Log(runCounts[p])) * idf[rowTokens[p]];
-                rowWeights[p] = (float)w;
-                fieldNorm[tokenKind[rowTokens[p]]] += w * w;
-            }
-            // each present field scaled to length = its weight, then the whole vector to length 1
+            // each present field has length 1: summing the squared weights (not the entries) keeps movies with the same
+            // genres and nothing else exactly tied, so the tie goes to the more popular one
             double total = 0;
             for (var f = 0; f < 3; f++)
-                if (fieldNorm[f] > 0)
+                if (columns[f][m].GetValues().ContainsAnyExcept(0f))
                     total += fieldWeight[f] * fieldWeight[f];
-            for (var p = from; p < to; p++)
+            for (var f = 0; f < 3; f++)
             {
-                var kind = tokenKind[rowTokens[p]];
-                rowWeights[p] = (float)(rowWeights[p] / Math.Sqrt(fieldNorm[kind]) * fieldWeight[kind] / Math.Sqrt(total));
+                var v = columns[f][m];
+                var values = v.GetValues();
+                var indices = v.GetIndices();
+                for (var i = 0; i < values.Length; i++)
+                    if (values[i] != 0)
+                    {
+                        rowTokens.Add(offsets[f] + (v.IsDense ? i : indices[i]));
+                        rowWeights.Add((float)(values[i] * fieldWeight[f] / Math.Sqrt(total)));
+                    }
             }
+            rowPtr[m + 1] = rowTokens.Count;
         }
-        var prior = list.Select(m => popularity?.Invoke(m.Id) ?? 0).ToArray();
-        return new ContentSimilarity(list.Select(m => m.Id).ToArray(), prior, rowPtr, rowTokens, rowWeights, [.. tokenText], [.. tokenKind]);
+        return new ContentSimilarity(ids, prior, rowPtr, [.. rowTokens], [.. rowWeights], [.. tokenText], [.. tokenKind]);
     }
 
-    /// <summary>The title words that count: folded words of the display title minus stop words, single letters and
-    /// short numbers ("2", "10"; four-digit ones like "2001" stay).</summary>
-    internal static IEnumerable<string> TitleWords(Movie movie)
+    /// <summary>One movie's fields as ML.NET reads them.</summary>
+    sealed class FieldText
     {
-        foreach (var w in TextNormalizer.Words(movie.DisplayTitle))
-        {
-            if (w.Length < 2 || s_stopWords.Contains(w))
-                continue;
-            if (w.Length <= 2 && w.All(char.IsAsciiDigit))
-                continue;
-            yield return w;
-        }
+        public string[] Genres { get; set; } = [];
+        public string[] Tags { get; set; } = [];
+        public string Title { get; set; } = "";
     }
+
+    /// <summary>A vector column's rows, each copied out of the cursor's reused buffer.</summary>
+    static VBuffer<float>[] Column(IDataView output, string name, int rows)
+    {
+        var result = new VBuffer<float>[rows];
+        var column = output.Schema[name];
+        using var cursor = output.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        for (var i = 0; cursor.MoveNext(); i++)
+        {
+            getter(ref buffer);
+            buffer.CopyTo(ref result[i]);
+        }
+        return result;
+    }
+
+    /// <summary>The title stop words (the benchmark's hand-written variant uses the same).</summary>
+    internal static IReadOnlyList<string> TitleStopWords => s_titleStopWords;
+
+    /// <summary>An index over vectors built elsewhere (the benchmark's hand-written TF-IDF and FeaturizeText variants):
+    /// movie ids ascending, each row's token ids ascending, rows unit length; kinds 0 genre, 1 tag, 2 title word.</summary>
+    internal static ContentSimilarity FromVectors(int[] ids, int[] prior, int[] rowPtr, int[] rowTokens, float[] rowWeights,
+        string[] tokenText, byte[] tokenKind) => new(ids, prior, rowPtr, rowTokens, rowWeights, tokenText, tokenKind);
 
     /// <summary>Number of movies.</summary>
     public int Count => _ids.Length;

@@ -22,14 +22,50 @@ public class ContentSimilarityTests
     ];
 
     [Fact]
-    public void TitleWordsDropYearStopWordsAndSequelNumbers()
+    public void TitleWordsLeaveOutYearStopWordsAndSequelNumbers()
     {
-        Assert.Equal(["toy", "story"], ContentSimilarity.TitleWords(M(1, "Toy Story 2 (1999)", "")));
-        Assert.Equal(["man", "knew", "much"], ContentSimilarity.TitleWords(M(1, "Man Who Knew Too Much, The (1956)", "")));
-        Assert.Equal(["godfather"], ContentSimilarity.TitleWords(M(1, "Godfather: Part II, The (1974)", "")));
-        Assert.Equal(["2001", "space", "odyssey"], ContentSimilarity.TitleWords(M(1, "2001: A Space Odyssey (1968)", "")));
-        Assert.Equal(["amelie"], ContentSimilarity.TitleWords(M(1, "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)", "")));
-        Assert.Equal(["men"], ContentSimilarity.TitleWords(M(1, "X-Men (2000)", "")));
+        // nothing but the titles links these movies
+        var c = ContentSimilarity.Build(
+        [
+            M(1, "Toy Story 2 (1999)", ""), M(2, "Toy Story (1995)", ""),
+            M(3, "Godfather: Part II, The (1974)", ""), M(4, "Godfather, The (1972)", ""),
+            M(5, "2001: A Space Odyssey (1968)", ""), M(6, "Space Is the Place (1974)", ""), M(7, "2001 Maniacs (2005)", ""),
+            M(8, "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)", ""), M(9, "Amelie Again (2003)", ""),
+            M(10, "Part 2 (1999)", ""),
+        ]);
+        Assert.Equal("title: 'story', 'toy'", c.Reason(1, 2)); // equally rare here: alphabetical
+        Assert.Equal("title: 'godfather'", c.Reason(3, 4));
+        Assert.Equal("title: 'space'", c.Reason(5, 6));
+        Assert.Equal("title: '2001'", c.Reason(5, 7));
+        Assert.Equal("title: 'amelie'", c.Reason(8, 9));
+        // "part" and a sequel number are all it has: it matches nothing, not even the other sequels
+        Assert.Empty(c.Similar(10, 5));
+        Assert.Equal([2], c.Similar(1, 5).Select(h => h.MovieId));
+    }
+
+    [Fact]
+    public void TagsWrittenDifferentlyAreOneShownAsFirstWritten()
+    {
+        var c = ContentSimilarity.Build(
+        [
+            M(1, "Alien (1979)", "", "Sci-Fi", "Ridley Scott"),
+            M(2, "Blade Runner (1982)", "", "scifi", "RIDLEY SCOTT"),
+            M(3, "Heat (1995)", "", "!!!"),
+            M(4, "Ronin (1998)", "", "!!!"),
+        ]);
+        Assert.Equal("tagged 'Ridley Scott', 'Sci-Fi'", c.Reason(2, 1));
+        // a tag of punctuation only is no tag
+        Assert.Empty(c.Similar(3, 5));
+    }
+
+    [Fact]
+    public void ACatalogWithoutTagsOrTitleWordsStillBuilds()
+    {
+        // the demo catalog has no tags; these titles are stop words only
+        var c = ContentSimilarity.Build([M(1, "The (2000)", "Drama"), M(2, "A (2001)", "Drama|Comedy"), M(3, "An (2002)", "Horror")]);
+        var hit = Assert.Single(c.Similar(1, 5));
+        Assert.Equal(2, hit.MovieId);
+        Assert.Equal("shares Drama", hit.Reason);
     }
 
     [Fact]
