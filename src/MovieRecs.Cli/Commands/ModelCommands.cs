@@ -136,9 +136,12 @@ public static class ModelCommands
             else
                 model = TrainFromFile(p.GetValue(train)!.FullName, options, log);
             var trainSeconds = sw.Elapsed.TotalSeconds;
+            LearnedRanker.ReturnGarbage(); // the ranker's training data, before the evaluation's
             // read after training: the test rows are not held through it
             var testRows = ReadRatings(p.GetValue(test)!.FullName);
-            var result = Evaluator.Evaluate(model, testRows.Span, cutoff, options.Threads, ranker?.ListsFor(model, trainRows.Span));
+            var lists = ranker?.ListsFor(model, trainRows.Span);
+            trainRows = default; // the lists hold what the evaluation needs of them
+            var result = Evaluator.Evaluate(model, testRows.Span, cutoff, options.Threads, lists);
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var peakMb = process.PeakWorkingSet64 / 1048576.0;
