@@ -393,7 +393,7 @@ public sealed class LearnedRanker
     /// <summary>
     /// A full, compacting collection that returns the free memory to the system. On large data the GC otherwise lets a
     /// stage's garbage pile up to twice the live heap before it collects (25M ratings: 2.5 GB committed for 1.3 GB live),
-    /// and that high-water mark is the process's peak. About a second each at 25M.
+    /// and that high-water mark is the process's peak.
     /// </summary>
     public static void ReturnGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
