@@ -15,6 +15,8 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --stages [--rounds 5]
 //   A training run's models (served model, clusters, ranker) trained again and again in one process (the warm app):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train [--rounds 5] [--set name=value ...]
+//   ... on a ratings csv instead (e.g. 25M generated ratings; one round, under /usr/bin/time -v for the peak memory):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train --rounds 1 --ratings /tmp/gen/25m/ratings.csv --movies /tmp/gen/25m
 //   Every user's uncached top 10 with exact scores, to compare two builds with diff:
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --lists lists.txt
 //   "Similar movies" content vectors, the hand-written TF-IDF against ML.NET's text transforms: quality proxy, example
@@ -60,7 +62,8 @@ public static class Program
             return ContentComparison.Run(data, int.TryParse(Option(args, "--rounds"), out var contentRounds) ? contentRounds : 5);
         if (args.Contains("--train"))
             return TrainingRuns.Run(data, int.TryParse(Option(args, "--rounds"), out var trainRounds) ? trainRounds : 5,
-                args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1]));
+                args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1]),
+                Option(args, "--ratings"), Option(args, "--movies"));
         if (args.Contains("--stages"))
             return StageBreakdown.Run(data, int.TryParse(Option(args, "--rounds"), out var repeats) ? repeats : 5);
         if (args.Contains("--recommend"))

@@ -13,7 +13,9 @@ namespace MovieRecs.Benchmarks;
 /// </summary>
 static class TrainingRuns
 {
-    public static int Run(string? data, int rounds, IEnumerable<string> settings)
+    /// <param name="ratingsFile">A ratings csv to train on instead of ml-latest-small (e.g. 25M generated ratings), with the
+    /// movies of <paramref name="moviesDir"/> (none without it).</param>
+    public static int Run(string? data, int rounds, IEnumerable<string> settings, string? ratingsFile = null, string? moviesDir = null)
     {
         var options = new TrainingOptions();
         foreach (var setting in settings) // name=value, as movierecs train --set
@@ -23,11 +25,22 @@ static class TrainingRuns
                 throw new ArgumentException($"--set expects NAME=VALUE, not '{setting}'");
             options = options.With(setting[..eq].Trim(), setting[(eq + 1)..].Trim());
         }
-        var dir = BenchData.FindMovieLensSmall(data) ?? throw new DirectoryNotFoundException("MovieLens ml-latest-small not found (MOVIERECS_DATA or --data DIR)");
-        var files = MovieLensReader.Detect(dir);
         var issues = new List<ParseIssue>();
-        var ratings = MovieLensReader.ReadRatings(files, issues).Select(r => new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp)).ToArray();
-        var movies = MovieLensReader.LoadMovies(files, issues).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        Rating[] ratings;
+        MovieInfo[] movies;
+        if (ratingsFile is not null)
+        {
+            ratings = ReadExactly(ratingsFile, issues);
+            movies = moviesDir is null ? [] : MovieLensReader.LoadMovies(moviesDir, issues).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        }
+        else
+        {
+            var dir = BenchData.FindMovieLensSmall(data) ?? throw new DirectoryNotFoundException("MovieLens ml-latest-small not found (MOVIERECS_DATA or --data DIR)");
+            var files = MovieLensReader.Detect(dir);
+            ratings = MovieLensReader.ReadRatings(files, issues).Select(r => new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp)).ToArray();
+            movies = MovieLensReader.LoadMovies(files, issues).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        }
+        Console.WriteLine($"{ratings.Length:N0} ratings, {movies.Length:N0} movies, {issues.Count} lines skipped");
         var process = Process.GetCurrentProcess();
         var walls = new List<double>();
         var cpus = new List<double>();
@@ -61,6 +74,41 @@ static class TrainingRuns
             Console.WriteLine($"after the first round: wall min {walls.Min():F2} median {Median(walls):F2} max {walls.Max():F2} s; "
                 + $"cpu min {cpus.Min():F2} median {Median(cpus):F2} max {cpus.Max():F2} s");
         return 0;
+    }
+
+    /// <summary>A ratings file in one array of its exact size (as the app's run holds them; a growing list would hold 25M
+    /// rows twice): sized by its lines, less a header.</summary>
+    static Rating[] ReadExactly(string path, List<ParseIssue> issues)
+    {
+        long lines = 0;
+        byte first = 0, last = (byte)'\n';
+        using (var f = File.OpenRead(path))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = f.Read(buffer)) > 0)
+            {
+                if (f.Position == read)
+                    first = buffer[0];
+                lines += buffer.AsSpan(0, read).Count((byte)'\n');
+                last = buffer[read - 1];
+            }
+        }
+        if (last != (byte)'\n')
+            lines++;
+        if (!char.IsAsciiDigit((char)first))
+            lines--; // header
+        var rows = new Rating[Math.Max(lines, 0)];
+        var n = 0;
+        foreach (var r in RatingsFile.Read(path, issues))
+        {
+            if (n == rows.Length)
+                Array.Resize(ref rows, n + n / 2 + 16);
+            rows[n++] = new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp);
+        }
+        if (n != rows.Length)
+            Array.Resize(ref rows, n); // skipped lines
+        return rows;
     }
 
     static double Median(List<double> x)

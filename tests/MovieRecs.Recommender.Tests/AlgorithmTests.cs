@@ -147,7 +147,11 @@ public class AlgorithmTests
     public void RatingDataKeepsTheLatestOfDuplicateRatings()
     {
         Rating[] rows = [new(7, 30, 2f, 100), new(7, 10, 4f, 50), new(7, 30, 5f, 300), new(7, 30, 1f, 200), new(3, 10, 3f, 10)];
-        var d = RatingData.Build(rows);
+        var d = RatingData.Build(rows.AsSpan());
+        var streamed = RatingData.Build(rows.AsEnumerable()); // values and times from columns, not from the rows
+        Assert.Equal(d.UserItems, streamed.UserItems);
+        Assert.Equal(d.UserValues, streamed.UserValues);
+        Assert.Equal(d.UserTimes, streamed.UserTimes);
         Assert.Equal(2, d.Users);
         Assert.Equal(2, d.Items);
         Assert.Equal(3, d.Count);

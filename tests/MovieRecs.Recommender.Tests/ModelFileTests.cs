@@ -23,6 +23,8 @@ public class ModelFileTests
         // the row order does not matter either (ids are mapped in ascending order, duplicates keep the latest)
         var d = Bytes(RecommenderModel.Train(data.Reverse().ToArray(), Synthetic.FastOptions));
         Assert.Equal(a, d);
+        // nor whether the rows are held (a span) or streamed
+        Assert.Equal(Bytes(RecommenderModel.Train(data.AsSpan(), Synthetic.FastOptions)), Bytes(RecommenderModel.Train(data.AsEnumerable(), Synthetic.FastOptions)));
     }
 
     [Fact]

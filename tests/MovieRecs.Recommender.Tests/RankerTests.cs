@@ -103,6 +103,37 @@ public class RankerTests(SyntheticRankerFixture fx) : IClassFixture<SyntheticRan
         Assert.True(ranker.Report.HoldoutNdcg > 0.1, $"hold-out NDCG {ranker.Report.HoldoutNdcg}");
     }
 
+    /// <summary>Large data: the ranker sorts the caller's rows in place instead of a copy; it must be the same ranker, and
+    /// every row must still be there (the caller's evaluation reads them afterwards). With and without the sampled base model.</summary>
+    [Theory]
+    [InlineData(4_000_000)]
+    [InlineData(3_000)]
+    public void TrainingInPlaceGivesTheSameRankerAndKeepsEveryRow(int baseMaxRatings)
+    {
+        var options = Synthetic.FastOptions with { RankerTrees = 10, RankerMinLeafRows = 20, RankerMaxUsers = 60, RankerBaseMaxRatings = baseMaxRatings };
+        var copied = LearnedRanker.Train(fx.Ratings, SyntheticRankerFixture.Catalog, options)!;
+        var rows = fx.Ratings.ToArray();
+        var lines = new List<string>();
+        var inPlace = LearnedRanker.TrainReordering(rows, SyntheticRankerFixture.Catalog, options, lines.Add)!;
+        var match = System.Text.RegularExpressions.Regex.Match(lines.Single(l => l.StartsWith("ranker: base model on")), @"on (\d+) of (\d+) earlier");
+        Assert.Equal(baseMaxRatings < int.Parse(match.Groups[2].Value), int.Parse(match.Groups[1].Value) < int.Parse(match.Groups[2].Value)); // sampled or not
+
+        Assert.Equal(RankerData(copied), RankerData(inPlace));
+        Assert.Equal(copied.Holdout!.Result, inPlace.Holdout!.Result);
+        Assert.Equal(copied.Report!.TrainRows, inPlace.Report!.TrainRows);
+        Assert.False(rows.SequenceEqual(fx.Ratings), "the rows were not reordered");
+        Assert.Equal(Canonical(fx.Ratings), Canonical(rows));
+
+        static byte[] RankerData(LearnedRanker ranker)
+        {
+            using var zip = new MemoryStream();
+            using var data = new MemoryStream();
+            ranker.Save(zip, data);
+            return data.ToArray();
+        }
+        static Rating[] Canonical(Rating[] r) => [.. r.OrderBy(x => x.User).ThenBy(x => x.Item).ThenBy(x => x.Timestamp).ThenBy(x => x.Value)];
+    }
+
     [Fact]
     public void LightGbmTrainsOnEveryUsersPositivesAndASeededShareOfTheNegatives()
     {

@@ -117,25 +117,31 @@ public static class ModelCommands
             var cutoff = p.GetValue(k);
             if (cutoff < 1)
                 throw new ArgumentException("--k must be at least 1");
-            var testRows = ReadRatings(p.GetValue(test)!.FullName);
             // train_seconds covers reading the training file too (streamed straight into the training layout)
             var catalog = LoadMovies(p.GetValue(movies));
             Action<string>? log = p.GetValue(verbose) ? line => Console.Error.WriteLine("  " + line) : null;
             var sw = Stopwatch.StartNew();
             RecommenderModel model;
             LearnedRanker? ranker = null;
-            ReadOnlyMemory<Rating> trainRows = default;
+            Memory<Rating> trainRows = default;
             if (options.RankerEnabled == 1)
             {
-                // the ranker needs the rows themselves (times included), so the file is read into memory
+                // the ranker needs the rows themselves (times included), so the file is read into memory; it sorts them
+                // in place once the served model is trained (neither the model nor the lists below depend on their order)
                 trainRows = ReadRatings(p.GetValue(train)!.FullName);
                 model = RecommenderModel.Train(trainRows.Span, options, log);
-                ranker = LearnedRanker.Train(trainRows.Span, catalog, options, log);
+                LearnedRanker.ReturnGarbage(); // the served model's training data, before the ranker's
+                ranker = LearnedRanker.TrainReordering(trainRows.Span, catalog, options, log);
             }
             else
                 model = TrainFromFile(p.GetValue(train)!.FullName, options, log);
             var trainSeconds = sw.Elapsed.TotalSeconds;
-            var result = Evaluator.Evaluate(model, testRows.Span, cutoff, options.Threads, ranker?.ListsFor(model, trainRows.Span));
+            LearnedRanker.ReturnGarbage(); // the ranker's training data, before the evaluation's
+            // read after training: the test rows are not held through it
+            var testRows = ReadRatings(p.GetValue(test)!.FullName);
+            var lists = ranker?.ListsFor(model, trainRows.Span);
+            trainRows = default; // the lists hold what the evaluation needs of them
+            var result = Evaluator.Evaluate(model, testRows.Span, cutoff, options.Threads, lists);
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var peakMb = process.PeakWorkingSet64 / 1048576.0;
@@ -321,7 +327,7 @@ public static class ModelCommands
     }
 
     /// <summary>Reads a ratings file (format detected by Core) into the library's rating type; skipped lines go to stderr.</summary>
-    internal static ReadOnlyMemory<Rating> ReadRatings(string path)
+    internal static Memory<Rating> ReadRatings(string path)
     {
         var issues = new List<ParseIssue>();
         // sized by an exact count of the lines (one spare: a last line without newline), so 25M rows are not held twice

@@ -163,19 +163,33 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     public sealed record TrainedModels(RecommenderModel Model, double TrainSeconds, MovieClusters? Clusters, BinaryData? ClustersJson,
         double? ClusterSeconds, LearnedRanker? Ranker);
 
+    /// <summary>Above this many ratings the served model and the ranker train one after the other, and the ranker sorts the
+    /// run's ratings in place instead of a copy: side by side, both sides' data at once would not fit in 3 GB at 25M
+    /// ratings (docs/benchmarks.md, issue 11).</summary>
+    public const int SideBySideMaxRatings = 5_000_000;
+
     /// <summary>
     /// The served model, its clusters and the learned ranker (null when switched off or too little data). The ranker (with
     /// its own time-ordered hold-out, which is also the run's evaluation) and the served model do not depend on each
-    /// other: they train side by side, each on the cores the other leaves idle.
+    /// other: they train side by side, each on the cores the other leaves idle; above <see cref="SideBySideMaxRatings"/>
+    /// the ranker starts after the served model and reorders <paramref name="ratings"/> in place (the same rows).
     /// </summary>
     public static async Task<TrainedModels> TrainModelsAsync(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies, TrainingOptions options,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var sw = Stopwatch.StartNew();
-        var rankerTask = Task.Run(() => options.RankerEnabled == 1 ? LearnedRanker.Train(ratings, movies, options, log) : null, cancellationToken);
+        var sideBySide = ratings.Length <= SideBySideMaxRatings;
+        Task<LearnedRanker?> StartRanker() => Task.Run(() => options.RankerEnabled != 1 ? null
+            : sideBySide ? LearnedRanker.Train(ratings, movies, options, log) : LearnedRanker.TrainReordering(ratings, movies, options, log), cancellationToken);
+        var rankerTask = sideBySide ? StartRanker() : null;
         var model = await Task.Run(() => RecommenderModel.Train(ratings.AsSpan(), options, log is null ? null : line => log($"served model: {line}")), cancellationToken);
         var trainSeconds = sw.Elapsed.TotalSeconds;
         log?.Invoke($"trained on {ratings.Length} ratings in {trainSeconds:F2} s");
+        if (rankerTask is null)
+        {
+            LearnedRanker.ReturnGarbage(); // the served model's training data, before the ranker's
+            rankerTask = StartRanker(); // beside the clustering
+        }
 
         // Clusters are stored with the model they were computed from, so a served model and its clusters always match.
         var clusterWatch = Stopwatch.StartNew();

@@ -39,10 +39,16 @@ internal sealed class RatingData
 
     public static RatingData Build(ReadOnlySpan<Rating> ratings)
     {
-        var c = new RatingColumns(ratings.Length);
-        foreach (var r in ratings)
-            c.Add(r);
-        return Build(c);
+        // only the ids are copied (they become indices in place); values and times are read from the rows themselves
+        // (a full copy held 25M rows twice)
+        var users = new int[ratings.Length];
+        var items = new int[ratings.Length];
+        for (var k = 0; k < ratings.Length; k++)
+        {
+            users[k] = ratings[k].User;
+            items[k] = ratings[k].Item;
+        }
+        return Build(users, items, ratings.Length, ratings, null);
     }
 
     public static RatingData Build(IEnumerable<Rating> ratings)
@@ -54,11 +60,12 @@ internal sealed class RatingData
     }
 
     /// <summary>Builds from columns, consuming them (their arrays are reused or released).</summary>
-    public static RatingData Build(RatingColumns c)
+    public static RatingData Build(RatingColumns c) => Build(c.Users, c.Items, c.Count, default, c);
+
+    /// <summary>Rows by user and item from <paramref name="us"/> and <paramref name="its"/> (overwritten with indices), values
+    /// and times from <paramref name="columns"/> when given, else from <paramref name="rows"/>.</summary>
+    static RatingData Build(int[] us, int[] its, int n, ReadOnlySpan<Rating> rows, RatingColumns? columns)
     {
-        var n = c.Count;
-        var us = c.Users;
-        var its = c.Items;
         var userMap = IdMap.FromIds(us.AsSpan(0, n));
         var itemMap = IdMap.FromIds(its.AsSpan(0, n));
         for (var k = 0; k < n; k++)
@@ -89,7 +96,7 @@ internal sealed class RatingData
         }
 
         // dedupe (user, item) runs, keeping the latest timestamp (the later row on ties)
-        var times = c.Times;
+        var times = columns?.Times;
         var userPtr = new int[users + 1];
         var count = 0;
         long minTime = long.MaxValue;
@@ -100,13 +107,13 @@ internal sealed class RatingData
             var q = p + 1;
             while (q < n && us[order[q]] == us[k] && its[order[q]] == its[k])
             {
-                if (times[order[q]] >= times[best])
+                if (TimeOf(order[q], rows, times) >= TimeOf(best, rows, times))
                     best = order[q];
                 q++;
             }
             order[count++] = best;
             userPtr[us[k] + 1]++;
-            minTime = Math.Min(minTime, times[best]);
+            minTime = Math.Min(minTime, TimeOf(best, rows, times));
             p = q;
         }
         for (var u = 0; u < users; u++)
@@ -117,16 +124,18 @@ internal sealed class RatingData
         var userValues = new float[count];
         var userTimes = new int[count];
         double sum = 0;
-        var values = c.Values;
+        var values = columns?.Values;
         for (var p = 0; p < count; p++)
         {
             var k = order[p];
+            var value = values is null ? rows[k].Value : values[k];
             userItems[p] = its[k];
-            userValues[p] = values[k];
-            userTimes[p] = (int)Math.Clamp(times[k] - minTime, 0, int.MaxValue);
-            sum += values[k];
+            userValues[p] = value;
+            userTimes[p] = (int)Math.Clamp(TimeOf(k, rows, times) - minTime, 0, int.MaxValue);
+            sum += value;
         }
-        c.Release();
+        columns?.Release();
+        (us, its, order) = (null!, null!, null!);
 
         // CSC by item, users ascending within each column
         var itemPtr = new int[items + 1];
@@ -160,6 +169,8 @@ internal sealed class RatingData
             Mean = count == 0 ? 0 : sum / count,
         };
     }
+
+    static long TimeOf(int k, ReadOnlySpan<Rating> rows, long[]? times) => times is null ? rows[k].Timestamp : times[k];
 }
 
 /// <summary>Growing column arrays of ratings (20 bytes a rating), consumed by <see cref="RatingData.Build(RatingColumns)"/>.</summary>

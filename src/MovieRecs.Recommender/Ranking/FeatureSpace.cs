@@ -90,12 +90,14 @@ internal sealed class FeatureSpace
 
     public static FeatureSpace Build(ReadOnlySpan<Rating> ratings, IReadOnlyList<MovieInfo> movies)
     {
-        var ids = new List<int>(movies.Count + 1024);
+        // distinct ids only (a list of every rating's movie held 18M ids at 25M ratings)
+        var ids = new HashSet<int>(movies.Count + 1024);
         foreach (var m in movies)
             ids.Add(m.Id);
         foreach (var r in ratings)
             ids.Add(r.Item);
         var map = IdMap.FromIds(ids.ToArray());
+        ids = null;
         var n = map.Count;
         var year = new float[n];
         Array.Fill(year, float.NaN);
@@ -152,13 +154,13 @@ internal sealed class FeatureSpace
         }
         for (var i = 0; i < n; i++)
             ptr[i + 1] += ptr[i];
-        // the same pairs by month, for "what was rated around month m"
-        var byMonth = new long[keys.Length];
-        for (var t = 0; t < keys.Length; t++)
-            byMonth[t] = (keys[t] << 32) | (keys[t] >> 32);
+        // the same pairs by month, for "what was rated around month m" (in keys' array: one array of 18M at 25M ratings)
+        var byMonth = keys;
+        for (var t = 0; t < byMonth.Length; t++)
+            byMonth[t] = (byMonth[t] << 32) | (byMonth[t] >> 32);
         Array.Sort(byMonth);
-        var firstMonth = keys.Length > 0 ? (int)(byMonth[0] >> 32) : 0;
-        var lastMonth = keys.Length > 0 ? (int)(byMonth[^1] >> 32) : -1;
+        var firstMonth = byMonth.Length > 0 ? (int)(byMonth[0] >> 32) : 0;
+        var lastMonth = byMonth.Length > 0 ? (int)(byMonth[^1] >> 32) : -1;
         var monthPtr = new int[lastMonth - firstMonth + 2];
         var monthMovie = new List<int>();
         var monthCount = new List<int>();
