@@ -80,18 +80,24 @@ public class AlgorithmTests
         Assert.Equal(expected, keys);
     }
 
+    /// <summary>20,000 scores uniform on [0, 5), each labelled true with <paramref name="probability"/>(score) (seeded).</summary>
+    static (float[] Score, bool[] Label) ScoredLabels(Func<float, double> probability)
+    {
+        var rng = new Random(5);
+        var score = new float[20_000];
+        var label = new bool[score.Length];
+        for (var i = 0; i < score.Length; i++)
+        {
+            score[i] = (float)(rng.NextDouble() * 5);
+            label[i] = rng.NextDouble() < probability(score[i]);
+        }
+        return (score, label);
+    }
+
     [Fact]
     public void IsotonicCalibrationIsMonotoneAndCalibrated()
     {
-        var rng = new Random(5);
-        var n = 20_000;
-        var score = new float[n];
-        var label = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            score[i] = (float)(rng.NextDouble() * 5);
-            label[i] = rng.NextDouble() < score[i] / 5; // true probability = score / 5
-        }
+        var (score, label) = ScoredLabels(s => s / 5); // true probability = score / 5
         var cal = IsotonicCalibration.Fit(score, label);
         for (var i = 1; i < cal.Y.Length; i++)
             Assert.True(cal.Y[i] >= cal.Y[i - 1]);
@@ -104,15 +110,8 @@ public class AlgorithmTests
     [Fact]
     public void PlattCalibrationRecoversASigmoidAndMapsAsMlNetDoes()
     {
-        var rng = new Random(5);
-        var n = 20_000;
-        var score = new float[n];
-        var label = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            score[i] = (float)(rng.NextDouble() * 5);
-            label[i] = rng.NextDouble() < 1 / (1 + Math.Exp(-2 * (score[i] - 3))); // slope −2, offset 6 in ML.NET's form
-        }
+        var (score, label) = ScoredLabels(s => 1 / (1 + Math.Exp(-2 * (s - 3)))); // slope −2, offset 6 in ML.NET's form
+        var n = score.Length;
         var platt = PlattCalibration.Fit(score, label, seed: 1)!;
         Assert.InRange(platt.Slope, -2.3, -1.7);
         Assert.InRange(platt.Offset, 5.2, 6.8);

@@ -22,7 +22,7 @@ public static class Metrics
 
     public static double Mae(ReadOnlySpan<float> predicted, ReadOnlySpan<float> actual) => RatingErrors(predicted, actual).Mae;
 
-    /// <summary>RMSE and MAE, by ML.NET's regression evaluator (the rows are streamed to it, never copied).</summary>
+    /// <summary>RMSE and MAE, by ML.NET's regression evaluator (the two columns are copied once and streamed to it as rows).</summary>
     public static (double Rmse, double Mae) RatingErrors(ReadOnlySpan<float> predicted, ReadOnlySpan<float> actual)
     {
         Check(predicted.Length, actual.Length);
