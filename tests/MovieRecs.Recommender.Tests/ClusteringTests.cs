@@ -177,6 +177,24 @@ public class ClusteringTests
     }
 
     [Fact]
+    public void PointsCloserThanFloatPrecisionDoNotFailTheFit()
+    {
+        // three distinct points, two of them 1e-30 apart: their squared distance is 0 in floats, so ML.NET's seeding finds
+        // no third seed and throws; the fit then settles for the clusters the points hold
+        var points = Enumerable.Range(0, 120).SelectMany(i => (i % 3) switch
+        {
+            0 => new[] { 1f, 0f, 0f },
+            1 => new[] { 1f, 1e-30f, 0f },
+            _ => new[] { 0f, 1f, 0f },
+        }).ToArray();
+        var r = Clustering.Fit(points, 3, 3, seed: 2);
+        Assert.Equal(2, r.K);
+        Assert.Equal(r.Assignments[0], r.Assignments[1]);
+        Assert.NotEqual(r.Assignments[0], r.Assignments[2]);
+        Assert.Equal(2, Clustering.FitBest(points, 3, 2, 5, seed: 2).K);
+    }
+
+    [Fact]
     public void OneClusterIsTheMean()
     {
         var (points, _) = Blobs(3, 50, 5, seed: 8);

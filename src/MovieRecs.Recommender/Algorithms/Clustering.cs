@@ -122,14 +122,29 @@ public static class Clustering
         for (var i = 0; i < n; i++)
             rows[i] = new Point { Features = x.AsSpan(i * dim, dim).ToArray() };
         var data = ml.Data.LoadFromEnumerable(rows, schema);
-        var model = ml.Clustering.Trainers.KMeans(new KMeansTrainer.Options
+        KMeansModelParameters model;
+        while (true)
         {
-            FeatureColumnName = nameof(Point.Features),
-            NumberOfClusters = k,
-            InitializationAlgorithm = KMeansTrainer.InitializationAlgorithm.KMeansYinyang,
-            MaximumNumberOfIterations = maxIterations,
-            NumberOfThreads = 1,
-        }).Fit(data).Model;
+            try
+            {
+                model = ml.Clustering.Trainers.KMeans(new KMeansTrainer.Options
+                {
+                    FeatureColumnName = nameof(Point.Features),
+                    NumberOfClusters = k,
+                    InitializationAlgorithm = KMeansTrainer.InitializationAlgorithm.KMeansYinyang,
+                    MaximumNumberOfIterations = maxIterations,
+                    NumberOfThreads = 1,
+                }).Fit(data).Model;
+                break;
+            }
+            // The seeding throws when no point lies at a distance above ~1e-15 from the seeds chosen so far: the points
+            // are fewer than k to float precision although their bytes differ (vectors that all point one way, 25M
+            // synthetic ratings). The data holds fewer clusters than k: ask for one fewer.
+            catch (InvalidOperationException e) when (k > 1 && e.Message.Contains("too few examples", StringComparison.Ordinal))
+            {
+                k--;
+            }
+        }
         VBuffer<float>[] centres = [];
         model.GetClusterCentroids(ref centres, out var got);
         var all = new float[got * dim];
