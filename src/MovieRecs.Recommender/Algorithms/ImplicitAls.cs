@@ -14,7 +14,7 @@ internal sealed record ImplicitAlsSettings
     public float Regularization { get; init; } = 0.01f;
     public float RegularizationExponent { get; init; } = 1f;
     /// <summary>κ: the fit's shrinkage threshold is kept at most this share of the data's noise edge.</summary>
-    public float NoiseEdgeShare { get; init; } = 0.5f;
+    public float NoiseEdgeShare { get; init; } = 1f;
     /// <summary>Observed pair confidence c = max(0.1, 1 + w·(r − μ)).</summary>
     public float RatingWeight { get; init; } = 0.2f;
     /// <summary>Exponent β of the item popularity in the unobserved weight (0 = uniform).</summary>
@@ -74,7 +74,8 @@ internal static class ImplicitAls
     /// singular values of sparse data do not keep up: the sampling noise of C⊙R reaches about
     /// rms(C⊙R)·(√U + √I) = ‖C⊙R‖_F·(1/√U + 1/√I), and the taste directions stand above it. Once τ passes them only
     /// the popularity direction is left and every item vector is parallel (16k users × 55k movies: τ = 4.8 noise edges).
-    /// So τ is kept at most κ noise edges; ml-latest-small and its splits sit at 0.45-0.48 and keep λ unchanged.
+    /// So τ is kept at most κ = 1 noise edge (a threshold above the noise only removes signal); ml-latest-small and its
+    /// splits sit at 0.45-0.48 noise edges and keep λ unchanged.
     /// </summary>
     internal static float EffectiveRegularization(RatingData d, ImplicitAlsSettings s)
     {
