@@ -26,6 +26,8 @@
 //     dotnet bench/MovieRecs.Benchmarks/bin/Release/net10.0/MovieRecs.Benchmarks.dll --content-build MLNet
 //   Time reading a ratings file (e.g. ml-25m's ratings.csv):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --parse path/to/ratings.csv
+//   iALS item vectors on a ratings file: noise edge, optional data spectrum, fits per noise-edge share κ (∞ = uncapped λ):
+//     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --ials-spectrum path/to/ratings.csv [--shares inf,1] [--iterations 1,2,4,10] [--data-spectrum]
 using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using MovieRecs.Core.Catalog;
@@ -58,6 +60,10 @@ public static class Program
             return UncachedRecommendation.WriteLists(data, listsPath);
         if (Option(args, "--content-build") is { } variant)
             return ContentComparison.BuildOnce(data, variant);
+        if (Option(args, "--ials-spectrum") is { } ialsRatings)
+            return IalsSpectrum.Run(ialsRatings,
+                (Option(args, "--shares") ?? "inf,1").Split(',').Select(x => x == "inf" ? float.PositiveInfinity : float.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+                Option(args, "--iterations")?.Split(',').Select(int.Parse).ToArray(), args.Contains("--data-spectrum"));
         if (args.Contains("--content"))
             return ContentComparison.Run(data, int.TryParse(Option(args, "--rounds"), out var contentRounds) ? contentRounds : 5);
         if (args.Contains("--train"))

@@ -78,7 +78,7 @@ static class TrainingRuns
 
     /// <summary>A ratings file in one array of its exact size (as the app's run holds them; a growing list would hold 25M
     /// rows twice): sized by its lines, less a header.</summary>
-    static Rating[] ReadExactly(string path, List<ParseIssue> issues)
+    internal static Rating[] ReadExactly(string path, List<ParseIssue> issues)
     {
         long lines = 0;
         byte first = 0, last = (byte)'\n';

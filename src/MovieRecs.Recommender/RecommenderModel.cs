@@ -208,12 +208,13 @@ public sealed partial class RecommenderModel
         }, threads);
         Stage($"EASE over {easeItems.Length} movies");
 
-        var (ialsUsers, ialsItems) = ImplicitAls.Fit(d, new ImplicitAlsSettings
+        var ials = new ImplicitAlsSettings
         {
             Factors = options.IalsFactors, Iterations = options.IalsIterations, UnobservedWeight = options.IalsUnobservedWeight,
             Regularization = options.IalsRegularization, RatingWeight = options.IalsRatingWeight,
-        }, Hash.Mix(seed, 3), threads);
-        Stage($"iALS k={options.IalsFactors}");
+        };
+        var (ialsUsers, ialsItems) = ImplicitAls.Fit(d, ials, Hash.Mix(seed, 3), threads);
+        Stage($"iALS k={options.IalsFactors}, λ {ImplicitAls.EffectiveRegularization(d, ials):G3}");
 
         var popularity = new float[d.Items];
         for (var i = 0; i < d.Items; i++)
