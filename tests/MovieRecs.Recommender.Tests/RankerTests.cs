@@ -165,6 +165,27 @@ public class RankerTests(SyntheticRankerFixture fx) : IClassFixture<SyntheticRan
     }
 
     [Fact]
+    public void TheHoldOutsListsFromTheCalibrationRowsAreTheRankersOwnLists()
+    {
+        // training builds the calibration users' candidate rows once and makes the hold-out's lists from them
+        var context = fx.Ranker.ContextFor(fx.Model);
+        int[] users = [5, 6, 7, 57];
+        var candidates = new int[users.Length][];
+        var scores = new float[users.Length][];
+        for (var t = 0; t < users.Length; t++)
+        {
+            var b = new RankerFeatures();
+            var n = b.Build(context, fx.Model.ProfileOf(users[t]), fx.History(users[t]).OrderBy(r => r.Time).ThenBy(r => r.MovieId).ToArray(), [], false, fx.Ranker.Counts);
+            candidates[t] = b.Candidates[..n];
+            scores[t] = fx.Ranker.ScoreRows(b.Features, n);
+        }
+        var lists = LearnedRanker.HoldoutLists(users, candidates, scores, context.Space, fx.Ranker.Probability);
+        foreach (var user in users)
+            foreach (var k in new[] { 1, 10, 40 })
+                Assert.Equal(fx.Recommend(user, k), lists(user, k));
+    }
+
+    [Fact]
     public void SavedAndLoadedRankerGivesTheSameLists()
     {
         using var zip = new MemoryStream();

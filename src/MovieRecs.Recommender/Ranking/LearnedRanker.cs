@@ -262,11 +262,16 @@ public sealed class LearnedRanker
             return (b.Features.AsSpan(0, count * f).ToArray(), y, blend, u.End - u.Split, found);
         }
         var built = new (float[] X, float[] Y, float[] Blend, int Held, int Found)[order.Length];
+        var calibrationCandidates = new int[calibrationCount][]; // the hold-out's lists are made from these rows, not built again
         Parallelism.For(order.Length, options.ResolvedThreads, (from, to) =>
         {
             var b = new RankerFeatures();
             for (var t = from; t < to; t++)
+            {
                 built[t] = Build(b, order[t]);
+                if (t < calibrationCount)
+                    calibrationCandidates[t] = b.Candidates.AsSpan(0, built[t].Y.Length).ToArray();
+            }
         }, 8);
         var held = built.Sum(x => x.Held);
         var found = built.Sum(x => x.Found);
@@ -382,8 +387,8 @@ public sealed class LearnedRanker
         var ece = Metrics.ExpectedCalibrationError(allP.ToArray(), allL.ToArray());
         var ndcg = Metrics.MeanNdcgAtK(byRanker, nextRatings, 10);
         var baseNdcg = Metrics.MeanNdcgAtK(byBase, nextRatings, 10);
-        var holdout = EvaluateHoldout(new LearnedRanker(earlySpace, calibration, counts, options.RankerBaseWeight, ml, transformer, null), earlyModel,
-            picked, order[..calibrationCount], baseCount, options);
+        var holdout = EvaluateHoldout(earlyModel, picked, order[..calibrationCount], baseCount, options,
+            HoldoutLists([.. order[..calibrationCount].Select(u => u.User)], calibrationCandidates, scores, earlySpace, calibration.Map));
         var eceTop = Metrics.ExpectedCalibrationError(topP.ToArray(), topL.ToArray());
         log?.Invoke($"ranker: calibration on {calibrationCount} held-out users: ECE {ece:F4} (top 10: {eceTop:F4}), NDCG@10 {ndcg:F4} vs base {baseNdcg:F4}: {sw.Elapsed.TotalSeconds:F2} s");
 
@@ -437,24 +442,39 @@ public sealed class LearnedRanker
         return sample;
     }
 
+    /// <summary>The calibration users' lists as <see cref="Recommend"/> makes them (by score, ties by movie id), from the
+    /// candidate rows and scores the calibration already has: the same candidates, features and trees.</summary>
+    internal static Func<int, int, IReadOnlyList<Recommendation>> HoldoutLists(IReadOnlyList<int> users, int[][] candidates,
+        float[][] scores, FeatureSpace space, Func<float, float> probability)
+    {
+        var byUser = new Dictionary<int, int>(users.Count);
+        for (var t = 0; t < users.Count; t++)
+            byUser[users[t]] = t;
+        return (user, count) =>
+        {
+            var t = byUser[user];
+            var (ids, s) = (candidates[t], scores[t]);
+            var rows = new int[ids.Length];
+            for (var r = 0; r < rows.Length; r++)
+                rows[r] = r;
+            Array.Sort(rows, (x, y) => s[y] != s[x] ? s[y].CompareTo(s[x]) : space.Movies.ExternalId(ids[x]).CompareTo(space.Movies.ExternalId(ids[y])));
+            var list = new Recommendation[Math.Min(count, rows.Length)];
+            for (var r = 0; r < list.Length; r++)
+                list[r] = new Recommendation(space.Movies.ExternalId(ids[rows[r]]), s[rows[r]], probability(s[rows[r]]));
+            return list;
+        };
+    }
+
     /// <summary>The calibration users' next ratings as a test set: the ranker's lists (over the base model trained on what
     /// came before) for the ranking metrics, the base model's predictions for RMSE, MAE and ECE.</summary>
-    static RankerHoldout EvaluateHoldout(LearnedRanker ranker, RecommenderModel earlyModel, Rating[] rows,
-        (int User, int Start, int Split, int End)[] users, int trainRatings, TrainingOptions options)
+    static RankerHoldout EvaluateHoldout(RecommenderModel earlyModel, Rating[] rows, (int User, int Start, int Split, int End)[] users,
+        int trainRatings, TrainingOptions options, Func<int, int, IReadOnlyList<Recommendation>> lists)
     {
         var sw = Stopwatch.StartNew();
         var test = new List<Rating>();
-        var histories = new Dictionary<int, RatedMovie[]>(users.Length);
         foreach (var u in users)
-        {
-            var h = new RatedMovie[u.Split - u.Start];
-            for (var t = u.Start; t < u.Split; t++)
-                h[t - u.Start] = new RatedMovie(rows[t].Item, rows[t].Value, rows[t].Timestamp);
-            histories[u.User] = h;
             test.AddRange(rows.AsSpan(u.Split, u.End - u.Split));
-        }
-        var result = Evaluator.Evaluate(earlyModel, CollectionsMarshal.AsSpan(test), 10, options.Threads,
-            (user, k) => ranker.Recommend(earlyModel, earlyModel.ProfileOf(user), histories[user], k));
+        var result = Evaluator.Evaluate(earlyModel, CollectionsMarshal.AsSpan(test), 10, options.Threads, lists);
         var protocol = $"time-ordered hold-out: each user's latest {options.RankerHoldoutFraction:P0} of ratings (users with at least 5) are "
             + $"held out; metrics over the {users.Length} users the ranker did not train on (seed {options.Seed}), ranked by the ranker over a "
             + "base model trained on the earlier ratings; the served model is trained on all ratings";
