@@ -15,6 +15,7 @@
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --stages [--rounds 5]
 //   A training run's models (served model, clusters, ranker) trained again and again in one process (the warm app):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train [--rounds 5] [--set name=value ...]
+//   (--ranker-only: the learned ranker alone, without the served model beside it, for its own CPU per stage)
 //   ... on a ratings csv instead (e.g. 25M generated ratings; one round, under /usr/bin/time -v for the peak memory):
 //     dotnet run -c Release --project bench/MovieRecs.Benchmarks -- --train --rounds 1 --ratings /tmp/gen/25m/ratings.csv --movies /tmp/gen/25m
 //   Every user's uncached top 10 with exact scores, to compare two builds with diff:
@@ -69,7 +70,7 @@ public static class Program
         if (args.Contains("--train"))
             return TrainingRuns.Run(data, int.TryParse(Option(args, "--rounds"), out var trainRounds) ? trainRounds : 5,
                 args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1]),
-                Option(args, "--ratings"), Option(args, "--movies"));
+                Option(args, "--ratings"), Option(args, "--movies"), rankerOnly: args.Contains("--ranker-only"));
         if (args.Contains("--stages"))
             return StageBreakdown.Run(data, int.TryParse(Option(args, "--rounds"), out var repeats) ? repeats : 5);
         if (args.Contains("--recommend"))

@@ -15,7 +15,8 @@ static class TrainingRuns
 {
     /// <param name="ratingsFile">A ratings csv to train on instead of ml-latest-small (e.g. 25M generated ratings), with the
     /// movies of <paramref name="moviesDir"/> (none without it).</param>
-    public static int Run(string? data, int rounds, IEnumerable<string> settings, string? ratingsFile = null, string? moviesDir = null)
+    /// <param name="rankerOnly">Trains the learned ranker alone (as a run trains it beside the served model).</param>
+    public static int Run(string? data, int rounds, IEnumerable<string> settings, string? ratingsFile = null, string? moviesDir = null, bool rankerOnly = false)
     {
         var options = new TrainingOptions();
         foreach (var setting in settings) // name=value, as movierecs train --set
@@ -55,6 +56,22 @@ static class TrainingRuns
                 process.Refresh();
                 lock (lines)
                     lines.Add($"{sw.Elapsed.TotalSeconds,6:F2} s, cpu {(process.TotalProcessorTime - cpu0).TotalSeconds,6:F2} s  {line}");
+            }
+            if (rankerOnly)
+            {
+                var ranker = LearnedRanker.Train(ratings, movies, options, Log);
+                var rankerWall = sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                var rankerCpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+                Console.WriteLine($"round {round}: wall {rankerWall:F2} s, cpu {rankerCpu:F2} s; ranker alone, ndcg@10 {ranker?.Holdout?.Result.NdcgAtK:F4}");
+                if (round == rounds)
+                    lines.ForEach(Console.WriteLine);
+                if (round > 1)
+                {
+                    walls.Add(rankerWall);
+                    cpus.Add(rankerCpu);
+                }
+                continue;
             }
             var trained = TrainingJob.TrainModelsAsync(ratings, movies, options, Log).GetAwaiter().GetResult();
             var wall = sw.Elapsed.TotalSeconds;
