@@ -89,18 +89,20 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     async Task<ModelManifest> TrainAndPublishAsync(string runId, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
+        var catalog = store.LoadMoviesAsync(cancellationToken); // beside the ratings: two stores, no order between them
         var (ratings, skipped) = await ReadRatingsAsync(store, cancellationToken);
         var readSeconds = total.Elapsed.TotalSeconds;
         log?.Invoke($"read {ratings.Length} ratings ({skipped} watch-only marks skipped) in {readSeconds:F2} s");
+        var movies = (await catalog).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        log?.Invoke($"read {movies.Length} movies at {total.Elapsed.TotalSeconds:F2} s");
         if (ratings.Length == 0)
             throw new PermanentTrainingException("There are no ratings to train on.");
 
-        var movies = (await store.LoadMoviesAsync(cancellationToken)).Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
-
         var (model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker) = await TrainModelsAsync(ratings, movies, Options, log, cancellationToken);
+        var modelsDone = total.Elapsed.TotalSeconds;
         using var buffer = new MemoryStream();
         model.Save(buffer);
-        log?.Invoke($"model file: {buffer.Length} bytes");
+        log?.Invoke($"model file: {buffer.Length} bytes, models done at {modelsDone:F2} s, saved at {total.Elapsed.TotalSeconds:F2} s");
         double? rankerSeconds = ranker is null ? null : ranker.Report?.Seconds;
         BinaryData? rankerZip = null, rankerData = null;
         if (ranker is not null)
@@ -155,6 +157,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             rankerSeconds, ranker?.Report is { } report ? ModelRankerSummary.From(report, rankerZip!.ToMemory().Length, rankerData!.ToMemory().Length) : null);
         await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson,
             rankerZip is null ? null : (rankerZip, rankerData!), cancellationToken);
+        log?.Invoke($"version {manifest.Version} written at {total.Elapsed.TotalSeconds:F2} s");
         await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
         return manifest;
     }
