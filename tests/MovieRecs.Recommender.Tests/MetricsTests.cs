@@ -60,18 +60,6 @@ public class MetricsTests
     }
 
     [Fact]
-    public void RankingAccumulatorSkipsUsersWithoutRelevantItems()
-    {
-        var acc = new RankingAccumulator(4);
-        Assert.True(acc.Add(Recommended, Relevant));
-        Assert.False(acc.Add([1, 2], new HashSet<int>()));
-        Assert.True(acc.Add([9, 9, 9, 9], new HashSet<int> { 1 }));
-        Assert.Equal(2, acc.Users);
-        Assert.Equal((0.5 + 0) / 2, acc.Precision, 12);
-        Assert.Equal((2.0 / 3 + 0) / 2, acc.Recall, 12);
-    }
-
-    [Fact]
     public void RmseAndMae()
     {
         float[] predicted = [3f, 4f, 2f];

@@ -5,8 +5,7 @@ namespace MovieRecs.Recommender.Evaluation;
 
 /// <summary>
 /// Accuracy and ranking metrics. Ranking metrics take one user's recommended list (best first) and that user's
-/// relevant set; the protocol's averaging over users (users without relevant items skipped) is in
-/// <see cref="RankingAccumulator"/>.
+/// relevant set; the protocol's averaging over the test users is in <see cref="Evaluator"/>.
 /// </summary>
 /// <remarks>
 /// Conventions: Precision@K = hits in the top K / K (a list shorter than K still divides by K).
@@ -161,31 +160,4 @@ public static class Metrics
         if (a != b)
             throw new ArgumentException($"the spans differ in length ({a} vs {b})");
     }
-}
-
-/// <summary>Averages per-user ranking metrics over the users that have at least one relevant item.</summary>
-public sealed class RankingAccumulator(int k)
-{
-    double _p, _r, _ndcg, _map;
-
-    public int K { get; } = k;
-    public int Users { get; private set; }
-
-    /// <summary>Adds one user; returns false (and ignores the user) when <paramref name="relevant"/> is empty.</summary>
-    public bool Add(ReadOnlySpan<int> recommended, IReadOnlySet<int> relevant)
-    {
-        if (relevant.Count == 0)
-            return false;
-        _p += Metrics.PrecisionAtK(recommended, relevant, K);
-        _r += Metrics.RecallAtK(recommended, relevant, K);
-        _ndcg += Metrics.NdcgAtK(recommended, relevant, K);
-        _map += Metrics.AveragePrecisionAtK(recommended, relevant, K);
-        Users++;
-        return true;
-    }
-
-    public double Precision => Users == 0 ? double.NaN : _p / Users;
-    public double Recall => Users == 0 ? double.NaN : _r / Users;
-    public double Ndcg => Users == 0 ? double.NaN : _ndcg / Users;
-    public double Map => Users == 0 ? double.NaN : _map / Users;
 }
