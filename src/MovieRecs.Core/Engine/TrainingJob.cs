@@ -177,11 +177,12 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     /// other: they train side by side, each on the cores the other leaves idle; above <see cref="SideBySideMaxRatings"/>
     /// the ranker starts after the served model and reorders <paramref name="ratings"/> in place (the same rows).
     /// </summary>
+    /// <param name="sideBySideMaxRatings">The limit above which the two sides train one after the other (tests set it low).</param>
     public static async Task<TrainedModels> TrainModelsAsync(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies, TrainingOptions options,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, CancellationToken cancellationToken = default, int sideBySideMaxRatings = SideBySideMaxRatings)
     {
         var sw = Stopwatch.StartNew();
-        var sideBySide = ratings.Length <= SideBySideMaxRatings;
+        var sideBySide = ratings.Length <= sideBySideMaxRatings;
         Task<LearnedRanker?> StartRanker() => Task.Run(() => options.RankerEnabled != 1 ? null
             : sideBySide ? LearnedRanker.Train(ratings, movies, options, log) : LearnedRanker.TrainReordering(ratings, movies, options, log), cancellationToken);
         var rankerTask = sideBySide ? StartRanker() : null;

@@ -1,0 +1,49 @@
+using MovieRecs.Core.Engine;
+using MovieRecs.Recommender;
+using MovieRecs.Recommender.Ranking;
+
+namespace MovieRecs.Core.Tests.Engine;
+
+public class TrainingJobTests
+{
+    /// <summary>Above <see cref="TrainingJob.SideBySideMaxRatings"/> (25M ratings) the served model, its clusters and the
+    /// ranker train one after the other and the ranker reorders the run's rows in place: the same models must come out as
+    /// side by side. The limit is set below a small set here so that both paths run in a test.</summary>
+    [MovieLensFact]
+    public async Task AboveTheSideBySideLimitTheSameModelsAreTrainedOneAfterTheOther()
+    {
+        var ratings = TestData.SmallRatings.Where(r => r.UserId <= 150).Select(r => new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp)).ToArray();
+        var movies = TestData.SmallMovies.Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        var options = new TrainingOptions();
+
+        var sideBySide = await TrainingJob.TrainModelsAsync(ratings.ToArray(), movies, options);
+        var rows = ratings.ToArray();
+        var oneAfterTheOther = await TrainingJob.TrainModelsAsync(rows, movies, options, sideBySideMaxRatings: rows.Length - 1);
+
+        Assert.Equal(ModelBytes(sideBySide.Model), ModelBytes(oneAfterTheOther.Model));
+        Assert.NotNull(sideBySide.Ranker);
+        Assert.Equal(RankerData(sideBySide.Ranker), RankerData(oneAfterTheOther.Ranker!));
+        Assert.Equal(sideBySide.Ranker.Holdout!.Result, oneAfterTheOther.Ranker!.Holdout!.Result);
+        Assert.Equal(sideBySide.ClustersJson!.ToString(), oneAfterTheOther.ClustersJson!.ToString());
+        // the second run's ranker sorted the caller's rows in place: the same rows in another order
+        Assert.False(rows.SequenceEqual(ratings), "the rows were not reordered: the one-after-the-other path did not run");
+        Assert.Equal(Canonical(ratings), Canonical(rows));
+    }
+
+    static byte[] ModelBytes(RecommenderModel model)
+    {
+        using var s = new MemoryStream();
+        model.Save(s);
+        return s.ToArray();
+    }
+
+    static byte[] RankerData(LearnedRanker ranker)
+    {
+        using var zip = new MemoryStream();
+        using var data = new MemoryStream();
+        ranker.Save(zip, data);
+        return data.ToArray();
+    }
+
+    static Rating[] Canonical(Rating[] r) => [.. r.OrderBy(x => x.User).ThenBy(x => x.Item).ThenBy(x => x.Timestamp).ThenBy(x => x.Value)];
+}
