@@ -17,11 +17,7 @@ static class HandWrittenContent
 
     public static ContentSimilarity Build(IEnumerable<Movie> movies, Func<int, int>? popularity = null)
     {
-        ArgumentNullException.ThrowIfNull(movies);
-        var list = movies.OrderBy(m => m.Id).ToArray();
-        for (var i = 1; i < list.Length; i++)
-            if (list[i].Id == list[i - 1].Id)
-                throw new ArgumentException($"Duplicate movie id {list[i].Id}.", nameof(movies));
+        var list = ContentSimilarity.SortedById(movies);
 
         // tokens per movie, as runs of (token id, count) in ascending token order
         var vocabulary = new[] { new Dictionary<string, int>(), new Dictionary<string, int>(), new Dictionary<string, int>() };

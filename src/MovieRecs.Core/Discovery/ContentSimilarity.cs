@@ -99,15 +99,22 @@ public sealed class ContentSimilarity
             }
     }
 
-    /// <summary>Builds the vectors and the index.</summary>
-    /// <param name="popularity">Orders movies with equal scores (e.g. the catalog's rating count); null = lower id first.</param>
-    public static ContentSimilarity Build(IEnumerable<Movie> movies, Func<int, int>? popularity = null)
+    /// <summary>The movies by ascending id; a repeated id is refused.</summary>
+    internal static Movie[] SortedById(IEnumerable<Movie> movies)
     {
         ArgumentNullException.ThrowIfNull(movies);
         var list = movies.OrderBy(m => m.Id).ToArray();
         for (var i = 1; i < list.Length; i++)
             if (list[i].Id == list[i - 1].Id)
                 throw new ArgumentException($"Duplicate movie id {list[i].Id}.", nameof(movies));
+        return list;
+    }
+
+    /// <summary>Builds the vectors and the index.</summary>
+    /// <param name="popularity">Orders movies with equal scores (e.g. the catalog's rating count); null = lower id first.</param>
+    public static ContentSimilarity Build(IEnumerable<Movie> movies, Func<int, int>? popularity = null)
+    {
+        var list = SortedById(movies);
         var ids = list.Select(m => m.Id).ToArray();
         var prior = list.Select(m => popularity?.Invoke(m.Id) ?? 0).ToArray();
         if (list.Length == 0)
