@@ -31,11 +31,12 @@ for run in $(seq 1 "$runs"); do
     sleep 0.2
   done
   version=$(curl -sf "$url$location" | grep -oE '"model_version":"[^"]+"' | cut -d'"' -f4)
+  run_seconds=$(curl -sf "$url$location" | grep -oE '"duration_seconds":[0-9.]+' | cut -d: -f2) # the run's start to finish
   until curl -sf "$url/api/rest/v1/user/1/recommended-movies?n=10" | grep -q "\"model_version\":\"$version\""; do sleep 0.1; done
   t2=$(now); c1=$(cpu $app); a1=$(cpu $azurite); threads >"$work/after"
   stages=$(curl -sf "$url/api/rest/v1/recommendation-engine/models/$version" | grep -oE '"(read|train|cluster|ranker|duration)_seconds":[0-9.]+|"model_sha256":"[0-9a-f]{12}' | sed 's/"//g; s/_seconds//' | tr '\n' ' ')
-  printf "%s run %d (load %s): POST -> served %.1f s, app cpu %.2f s, azurite cpu %.2f s; %s\n" "$(date -u +%H:%M:%S)" "$run" "$load" \
-    "$(echo "$t2 - $t0" | bc)" "$(echo "$c1 - $c0" | bc)" "$(echo "$a1 - $a0" | bc)" "$stages"
+  printf "%s run %d (load %s): POST -> served %.1f s, run start to finish %.2f s, app cpu %.2f s, azurite cpu %.2f s; %s\n" "$(date -u +%H:%M:%S)" "$run" "$load" \
+    "$(echo "$t2 - $t0" | bc)" "$run_seconds" "$(echo "$c1 - $c0" | bc)" "$(echo "$a1 - $a0" | bc)" "$stages"
   awk 'NR == FNR {b[$1] = $3; next} {s[$2] += $3 - ($1 in b ? b[$1] : 0)} END {for (k in s) if (s[k] >= 0.01) printf "%s %.2f\n", k, s[k]}' \
     "$work/before" "$work/after" | sort -k2 -nr | tr '\n' ' ' | sed 's/^/    threads: /; s/$/\n/'
   sleep 1

@@ -87,9 +87,9 @@ public sealed record TrainingOptions
     public int RankerModelCandidates { get; init; } = 100;
     public int RankerPopularCandidates { get; init; } = 30;
     public int RankerContentCandidates { get; init; } = 20;
-    public int RankerTrees { get; init; } = 100;
+    public int RankerTrees { get; init; } = 60;
     public int RankerLeaves { get; init; } = 15;
-    public float RankerLearningRate { get; init; } = 0.05f;
+    public float RankerLearningRate { get; init; } = 0.08f;
     public int RankerMinLeafRows { get; init; } = 200;
     /// <summary>Share of the candidates not rated next (negatives) that LightGBM trains on (seeded; every positive is kept).
     /// <see cref="RankerMinLeafRows"/> is scaled by it. 1: with EASE's ridge at 150, half the negatives cost 0.0013-0.0015

@@ -112,10 +112,25 @@ public sealed class ModelRepository(EngineStorage storage)
     public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, BinaryData? clusters = null,
         (BinaryData Model, BinaryData Data)? ranker = null, CancellationToken cancellationToken = default)
     {
+        await WriteModelFilesAsync(manifest.Version, model, clusters, cancellationToken);
+        await CompleteVersionAsync(manifest, ranker, cancellationToken);
+    }
+
+    /// <summary>The first part of <see cref="WriteVersionAsync"/>: the model and its clusters. A training run writes them
+    /// while its ranker still trains; the version stays incomplete (unlisted, unloadable) until
+    /// <see cref="CompleteVersionAsync"/> writes its manifest.</summary>
+    public async Task WriteModelFilesAsync(string version, BinaryData model, BinaryData? clusters, CancellationToken cancellationToken = default)
+    {
         await storage.EnsureCreatedAsync(cancellationToken);
-        await CreateAsync($"{manifest.Version}/{ModelBlob}", model, "application/octet-stream", cancellationToken);
+        await CreateAsync($"{version}/{ModelBlob}", model, "application/octet-stream", cancellationToken);
         if (clusters is not null)
-            await CreateAsync($"{manifest.Version}/{ClustersBlob}", clusters, "application/json", cancellationToken);
+            await CreateAsync($"{version}/{ClustersBlob}", clusters, "application/json", cancellationToken);
+    }
+
+    /// <summary>The rest of <see cref="WriteVersionAsync"/>: the ranker's files (when given), then the manifest last.</summary>
+    public async Task CompleteVersionAsync(ModelManifest manifest, (BinaryData Model, BinaryData Data)? ranker = null, CancellationToken cancellationToken = default)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
         if (ranker is { } r)
         {
             await CreateAsync($"{manifest.Version}/{RankerModelBlob}", r.Model, "application/zip", cancellationToken);

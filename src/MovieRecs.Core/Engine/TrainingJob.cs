@@ -98,11 +98,19 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         if (ratings.Length == 0)
             throw new PermanentTrainingException("There are no ratings to train on.");
 
-        var (model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker) = await TrainModelsAsync(ratings, movies, Options, log, cancellationToken);
-        var modelsDone = total.Elapsed.TotalSeconds;
+        // the served model and its clusters are written while the ranker still trains (its LightGBM stage leaves a core
+        // idle); the manifest, written last, completes the version
+        var version = ModelRepository.VersionFor(startedAt, runId);
         using var buffer = new MemoryStream();
-        model.Save(buffer);
-        log?.Invoke($"model file: {buffer.Length} bytes, models done at {modelsDone:F2} s, saved at {total.Elapsed.TotalSeconds:F2} s");
+        async Task WriteModelFiles(RecommenderModel served, BinaryData? clusters)
+        {
+            served.Save(buffer);
+            await Models.WriteModelFilesAsync(version, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clusters, cancellationToken);
+            log?.Invoke($"model file ({buffer.Length} bytes) and clusters written at {total.Elapsed.TotalSeconds:F2} s");
+        }
+        var (model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker) = await TrainModelsAsync(ratings, movies, Options, log, cancellationToken,
+            whileRankerTrains: WriteModelFiles);
+        log?.Invoke($"models done at {total.Elapsed.TotalSeconds:F2} s");
         double? rankerSeconds = ranker is null ? null : ranker.Report?.Seconds;
         BinaryData? rankerZip = null, rankerData = null;
         if (ranker is not null)
@@ -147,7 +155,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             log?.Invoke($"evaluation on {metrics.TestRatings} held-out ratings: rmse {metrics.Rmse:F4}, ndcg@10 {metrics.NdcgAt10:F4}");
 
         var manifest = new ModelManifest(
-            ModelRepository.VersionFor(startedAt, runId), runId, _time.GetUtcNow(), RecommenderModel.Algorithm, RecommenderModel.FormatVersion,
+            version, runId, _time.GetUtcNow(), RecommenderModel.Algorithm, RecommenderModel.FormatVersion,
             Options.ToParameters().ToDictionary(p => p.Key, p => p.Value),
             new ModelDataCounts(model.UserCount, model.MovieCount, ratings.Length, skipped, evaluationTrain, evaluationTest),
             metrics, protocol,
@@ -155,9 +163,8 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
             clusterSeconds, clusters is null ? null : ModelClustersSummary.From(clusters, clustersJson!.ToMemory().Length),
             ModelRepository.Sha256(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)),
             rankerSeconds, ranker?.Report is { } report ? ModelRankerSummary.From(report, rankerZip!.ToMemory().Length, rankerData!.ToMemory().Length) : null);
-        await Models.WriteVersionAsync(manifest, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), clustersJson,
-            rankerZip is null ? null : (rankerZip, rankerData!), cancellationToken);
-        log?.Invoke($"version {manifest.Version} written at {total.Elapsed.TotalSeconds:F2} s");
+        await Models.CompleteVersionAsync(manifest, rankerZip is null ? null : (rankerZip, rankerData!), cancellationToken);
+        log?.Invoke($"version {manifest.Version} complete at {total.Elapsed.TotalSeconds:F2} s");
         await Models.ActivateAsync(manifest.Version, $"run {runId}", _time.GetUtcNow(), cancellationToken);
         return manifest;
     }
@@ -178,8 +185,11 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     /// the ranker starts after the served model and reorders <paramref name="ratings"/> in place (the same rows).
     /// </summary>
     /// <param name="sideBySideMaxRatings">The limit above which the two sides train one after the other (tests set it low).</param>
+    /// <param name="whileRankerTrains">Called with the served model and its clusters' JSON once both are done, while the
+    /// ranker may still train (e.g. to write them); awaited before this returns.</param>
     public static async Task<TrainedModels> TrainModelsAsync(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies, TrainingOptions options,
-        Action<string>? log = null, CancellationToken cancellationToken = default, int sideBySideMaxRatings = SideBySideMaxRatings)
+        Action<string>? log = null, CancellationToken cancellationToken = default, int sideBySideMaxRatings = SideBySideMaxRatings,
+        Func<RecommenderModel, BinaryData?, Task>? whileRankerTrains = null)
     {
         var sw = Stopwatch.StartNew();
         var sideBySide = ratings.Length <= sideBySideMaxRatings;
@@ -200,7 +210,16 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         var (clusters, clustersJson) = await ClusterAsync(model, options, log, cancellationToken);
         double? clusterSeconds = clusters is null ? null : clusterWatch.Elapsed.TotalSeconds;
 
-        var ranker = await rankerTask;
+        var beside = whileRankerTrains?.Invoke(model, clustersJson) ?? Task.CompletedTask;
+        LearnedRanker? ranker;
+        try
+        {
+            ranker = await rankerTask;
+        }
+        finally
+        {
+            await beside; // a failure of either fails the run; neither task is left running unobserved
+        }
         cancellationToken.ThrowIfCancellationRequested();
         return new TrainedModels(model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker);
     }

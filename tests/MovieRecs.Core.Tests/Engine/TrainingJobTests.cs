@@ -30,6 +30,35 @@ public class TrainingJobTests
         Assert.Equal(Canonical(ratings), Canonical(rows));
     }
 
+    /// <summary>A run writes the served model and its clusters while the ranker trains: the callback gets exactly the
+    /// model and clusters the run returns, once, and the run waits for it (a failure there fails the run).</summary>
+    [MovieLensFact]
+    public async Task TheServedModelIsHandedOnWhileTheRankerTrainsAndAwaited()
+    {
+        var ratings = TestData.SmallRatings.Where(r => r.UserId <= 100).Select(r => new Rating(r.UserId, r.MovieId, r.Rating, r.Timestamp)).ToArray();
+        var movies = TestData.SmallMovies.Select(m => new MovieInfo(m.Id, m.Year, m.Genres)).ToArray();
+        var calls = new List<(RecommenderModel Model, string? Clusters)>();
+        var finished = false;
+
+        var trained = await TrainingJob.TrainModelsAsync(ratings, movies, new TrainingOptions(), whileRankerTrains: async (model, clusters) =>
+        {
+            calls.Add((model, clusters?.ToString()));
+            await Task.Delay(200);
+            finished = true;
+        });
+
+        Assert.True(finished, "TrainModelsAsync returned before the callback's task completed");
+        var call = Assert.Single(calls);
+        Assert.Same(trained.Model, call.Model);
+        Assert.NotNull(trained.ClustersJson);
+        Assert.Equal(trained.ClustersJson.ToString(), call.Clusters);
+        Assert.NotNull(trained.Ranker);
+
+        var failing = TrainingJob.TrainModelsAsync(ratings, movies, new TrainingOptions(),
+            whileRankerTrains: (_, _) => Task.FromException(new IOException("storage went away")));
+        await Assert.ThrowsAsync<IOException>(() => failing);
+    }
+
     static byte[] ModelBytes(RecommenderModel model)
     {
         using var s = new MemoryStream();
