@@ -185,8 +185,9 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
     /// the ranker starts after the served model and reorders <paramref name="ratings"/> in place (the same rows).
     /// </summary>
     /// <param name="sideBySideMaxRatings">The limit above which the two sides train one after the other (tests set it low).</param>
-    /// <param name="whileRankerTrains">Called with the served model and its clusters' JSON once both are done, while the
-    /// ranker may still train (e.g. to write them); awaited before this returns.</param>
+    /// <param name="whileRankerTrains">Called with the served model and its clusters' JSON once both are done (e.g. to write
+    /// them), awaited before this returns: side by side while the ranker may still train; above the limit only after the
+    /// ranker, whose memory is then the run's peak (a 25M-rating model file buffered beside it would add to it).</param>
     public static async Task<TrainedModels> TrainModelsAsync(RatingRow[] ratings, IReadOnlyList<MovieInfo> movies, TrainingOptions options,
         Action<string>? log = null, CancellationToken cancellationToken = default, int sideBySideMaxRatings = SideBySideMaxRatings,
         Func<RecommenderModel, BinaryData?, Task>? whileRankerTrains = null)
@@ -210,7 +211,7 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         var (clusters, clustersJson) = await ClusterAsync(model, options, log, cancellationToken);
         double? clusterSeconds = clusters is null ? null : clusterWatch.Elapsed.TotalSeconds;
 
-        var beside = whileRankerTrains?.Invoke(model, clustersJson) ?? Task.CompletedTask;
+        var beside = sideBySide ? (whileRankerTrains?.Invoke(model, clustersJson) ?? Task.CompletedTask) : Task.CompletedTask;
         LearnedRanker? ranker;
         try
         {
@@ -220,6 +221,8 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         {
             await beside; // a failure of either fails the run; neither task is left running unobserved
         }
+        if (!sideBySide && whileRankerTrains is not null)
+            await whileRankerTrains(model, clustersJson);
         cancellationToken.ThrowIfCancellationRequested();
         return new TrainedModels(model, trainSeconds, clusters, clustersJson, clusterSeconds, ranker);
     }

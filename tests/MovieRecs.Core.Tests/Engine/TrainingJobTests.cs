@@ -57,6 +57,18 @@ public class TrainingJobTests
         var failing = TrainingJob.TrainModelsAsync(ratings, movies, new TrainingOptions(),
             whileRankerTrains: (_, _) => Task.FromException(new IOException("storage went away")));
         await Assert.ThrowsAsync<IOException>(() => failing);
+
+        // above the side-by-side limit the callback comes after the ranker, still once and still awaited
+        var after = 0;
+        var oneAfterTheOther = await TrainingJob.TrainModelsAsync(ratings.ToArray(), movies, new TrainingOptions(), sideBySideMaxRatings: ratings.Length - 1,
+            whileRankerTrains: async (model, _) =>
+            {
+                await Task.Yield();
+                Assert.Equal(trained.Model.RatingCount, model.RatingCount);
+                after++;
+            });
+        Assert.Equal(1, after);
+        Assert.NotNull(oneAfterTheOther.Ranker);
     }
 
     static byte[] ModelBytes(RecommenderModel model)
