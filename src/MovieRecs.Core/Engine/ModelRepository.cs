@@ -106,19 +106,10 @@ public sealed class ModelRepository(EngineStorage storage)
         version.Length is >= 18 and <= 100 && version.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '-');
 
     /// <summary>
-    /// Uploads a new version: the model, then its clusters and ranker files (when given), then the manifest last (a
-    /// manifest means the version is complete). Every blob is create-only.
+    /// Uploads a new version's model and its clusters (when given), the first half of a version: a training run writes
+    /// them while its ranker still trains. The version stays incomplete (unlisted, unloadable) until
+    /// <see cref="CompleteVersionAsync"/> writes its manifest. Every blob is create-only.
     /// </summary>
-    public async Task WriteVersionAsync(ModelManifest manifest, BinaryData model, BinaryData? clusters = null,
-        (BinaryData Model, BinaryData Data)? ranker = null, CancellationToken cancellationToken = default)
-    {
-        await WriteModelFilesAsync(manifest.Version, model, clusters, cancellationToken);
-        await CompleteVersionAsync(manifest, ranker, cancellationToken);
-    }
-
-    /// <summary>The first part of <see cref="WriteVersionAsync"/>: the model and its clusters. A training run writes them
-    /// while its ranker still trains; the version stays incomplete (unlisted, unloadable) until
-    /// <see cref="CompleteVersionAsync"/> writes its manifest.</summary>
     public async Task WriteModelFilesAsync(string version, BinaryData model, BinaryData? clusters, CancellationToken cancellationToken = default)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
@@ -127,7 +118,8 @@ public sealed class ModelRepository(EngineStorage storage)
             await CreateAsync($"{version}/{ClustersBlob}", clusters, "application/json", cancellationToken);
     }
 
-    /// <summary>The rest of <see cref="WriteVersionAsync"/>: the ranker's files (when given), then the manifest last.</summary>
+    /// <summary>The rest of a version after <see cref="WriteModelFilesAsync"/>: the ranker's files (when given), then the
+    /// manifest last (a manifest means the version is complete).</summary>
     public async Task CompleteVersionAsync(ModelManifest manifest, (BinaryData Model, BinaryData Data)? ranker = null, CancellationToken cancellationToken = default)
     {
         await storage.EnsureCreatedAsync(cancellationToken);

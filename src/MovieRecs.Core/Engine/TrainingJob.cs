@@ -113,13 +113,8 @@ public sealed class TrainingJob(EngineStorage storage, MovieStore store, TimePro
         log?.Invoke($"models done at {total.Elapsed.TotalSeconds:F2} s");
         double? rankerSeconds = ranker is null ? null : ranker.Report?.Seconds;
         BinaryData? rankerZip = null, rankerData = null;
-        if (ranker is not null)
-        {
-            using var zip = new MemoryStream();
-            using var data = new MemoryStream();
-            ranker.Save(zip, data);
-            (rankerZip, rankerData) = (new BinaryData(zip.ToArray()), new BinaryData(data.ToArray()));
-        }
+        if (ranker?.SaveToBytes() is (var zip, var data))
+            (rankerZip, rankerData) = (new BinaryData(zip), new BinaryData(data));
         cancellationToken.ThrowIfCancellationRequested();
 
         // The evaluation: the ranker's hold-out when there is a ranker (no extra training), else a random per-user

@@ -620,6 +620,15 @@ public sealed class LearnedRanker
 
     // ------------------------------------------------------------------ files
 
+    /// <summary><see cref="Save"/> into two byte arrays: the ML.NET zip and the ranker's own data.</summary>
+    public (byte[] MlNetZip, byte[] Data) SaveToBytes()
+    {
+        using var zip = new MemoryStream();
+        using var data = new MemoryStream();
+        Save(zip, data);
+        return (zip.ToArray(), data.ToArray());
+    }
+
     /// <summary>Writes the ML.NET model (<paramref name="mlnetZip"/>) and the ranker's own data (<paramref name="data"/>).</summary>
     public void Save(Stream mlnetZip, Stream data)
     {
